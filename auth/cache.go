@@ -1,0 +1,417 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// CacheOptions configure a Cache. The zero value is ready to use.
+type CacheOptions struct {
+	// Store persists tokens across restarts and processes. Optional.
+	// Default: a MemoryStore.
+	Store Store
+	// Key names this cache's tokens in Store. Optional. Default: the
+	// source's CacheKey (see Keyer), else "default".
+	Key string
+	// RefreshAfter is the share of a token's lifetime after which one
+	// background refresh starts while callers keep using the current token.
+	// Optional; between 0 and 1 exclusive. Default 0.75.
+	RefreshAfter float64
+	// ExpiryMargin is how long before expiry a token stops being handed out
+	// and callers wait for a new one (at most a tenth of the token's life).
+	// Optional. Default 30 s.
+	ExpiryMargin time.Duration
+	// FetchTimeout bounds each shared fetch, which no caller's context can
+	// cancel. Optional. Default 60 s.
+	FetchTimeout time.Duration
+	// Logger sees fetches, refreshes and invalidations, never a token.
+	// Optional.
+	Logger *slog.Logger
+	// Now is the clock. Optional; tests set it to control expiry.
+	Now func() time.Time
+}
+
+const (
+	defaultRefreshAfter = 0.75
+	defaultExpiryMargin = 30 * time.Second
+	defaultFetchTimeout = 60 * time.Second
+	maxRefreshBackoff   = time.Minute
+)
+
+func (o *CacheOptions) validate() error {
+	if o.RefreshAfter < 0 || o.RefreshAfter >= 1 {
+		return fmt.Errorf("auth: cache: RefreshAfter %v is not between 0 and 1", o.RefreshAfter)
+	}
+	if o.ExpiryMargin < 0 || o.FetchTimeout < 0 {
+		return errors.New("auth: cache: ExpiryMargin and FetchTimeout may not be negative")
+	}
+	return nil
+}
+
+// Cache wraps any token source and makes it cheap and safe to ask for a
+// token on every request:
+//
+//   - a valid token is returned without taking a lock;
+//   - one fetch at a time: every caller that needs a token waits on the same
+//     fetch, which runs on its own timeout and is never cancelled by one
+//     caller's context (a caller's context bounds only its own wait);
+//   - once a token has used RefreshAfter of its life, one background refresh
+//     starts and callers keep getting the current token, so after the first
+//     fetch no request waits on the token endpoint; a failed background
+//     refresh is retried with backoff, and its error reaches callers only if
+//     the token actually expires;
+//   - Invalidate drops a token only if it is still the cached one, so many
+//     concurrent 401s cause a single new fetch;
+//   - tokens are saved to the Store before they are handed out; a rotated
+//     refresh token that cannot be saved is not used (the caller gets an
+//     error) and is saved again before the next use, so it is never lost.
+//
+// Do not modify the tokens it returns.
+type Cache struct {
+	src          oauth2.TokenSource
+	store        Store
+	key          string
+	refreshAfter float64
+	margin       time.Duration
+	fetchTimeout time.Duration
+	logger       *slog.Logger
+	now          func() time.Time
+
+	cur          atomic.Pointer[entry]
+	fetching     atomic.Bool  // a fetch is in flight
+	backoffUntil atomic.Int64 // unix nanos: no background refresh before
+	fetchCount   atomic.Int64 // tokens obtained from the source
+	mu           sync.Mutex   // guards the fields below
+	inflight     *call
+	last         *oauth2.Token // newest token, refresh token included
+	pending      *oauth2.Token // fetched, but its save failed
+	invalid      [8]string     // recently invalidated access tokens
+	invalidNext  int
+	bgFailures   int
+}
+
+type entry struct {
+	tok       *oauth2.Token
+	bearer    string // "Bearer " + access token, built once per token
+	refreshAt time.Time
+	blockAt   time.Time
+}
+
+type call struct {
+	done chan struct{}
+	e    *entry
+	err  error
+}
+
+// NewCache returns a Cache over src.
+func NewCache(src oauth2.TokenSource, opts CacheOptions) (*Cache, error) {
+	if src == nil {
+		return nil, errors.New("auth: cache: token source is required")
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	c := &Cache{
+		src:          src,
+		store:        opts.Store,
+		key:          opts.Key,
+		refreshAfter: opts.RefreshAfter,
+		margin:       opts.ExpiryMargin,
+		fetchTimeout: opts.FetchTimeout,
+		logger:       loggerOrDiscard(opts.Logger),
+		now:          opts.Now,
+	}
+	if c.store == nil {
+		c.store = NewMemoryStore()
+	}
+	if c.key == "" {
+		if k, ok := src.(Keyer); ok {
+			c.key = k.CacheKey()
+		} else {
+			c.key = "default"
+		}
+	}
+	if c.refreshAfter == 0 {
+		c.refreshAfter = defaultRefreshAfter
+	}
+	if c.margin == 0 {
+		c.margin = defaultExpiryMargin
+	}
+	if c.fetchTimeout == 0 {
+		c.fetchTimeout = defaultFetchTimeout
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c, nil
+}
+
+// Key returns the key under which the cache saves its tokens.
+func (c *Cache) Key() string { return c.key }
+
+// Fetches returns how many tokens the cache has obtained from its source
+// (not counting tokens adopted from the Store).
+func (c *Cache) Fetches() int64 { return c.fetchCount.Load() }
+
+// Token returns a valid token, waiting without a deadline of its own (the
+// shared fetch still has FetchTimeout). It implements oauth2.TokenSource.
+func (c *Cache) Token() (*oauth2.Token, error) { return c.TokenContext(context.Background()) }
+
+// TokenContext returns a valid token. ctx bounds only this caller's wait.
+func (c *Cache) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	e, err := c.entry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return e.tok, nil
+}
+
+// entry is the hot path: an atomic load and two time comparisons.
+func (c *Cache) entry(ctx context.Context) (*entry, error) {
+	if e := c.cur.Load(); e != nil {
+		now := c.now()
+		if now.Before(e.blockAt) {
+			if !now.Before(e.refreshAt) {
+				c.refreshAhead(now)
+			}
+			return e, nil
+		}
+	}
+	return c.wait(ctx)
+}
+
+func (c *Cache) refreshAhead(now time.Time) {
+	if c.fetching.Load() || now.UnixNano() < c.backoffUntil.Load() {
+		return
+	}
+	c.mu.Lock()
+	if c.inflight == nil {
+		c.logger.Debug("auth: refreshing ahead of expiry in the background", slog.String("key", c.key))
+		c.startLocked()
+	}
+	c.mu.Unlock()
+}
+
+func (c *Cache) wait(ctx context.Context) (*entry, error) {
+	c.mu.Lock()
+	if e := c.cur.Load(); e != nil && c.now().Before(e.blockAt) {
+		c.mu.Unlock()
+		return e, nil
+	}
+	cl := c.startLocked()
+	c.mu.Unlock()
+	select {
+	case <-cl.done:
+		return cl.e, cl.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("auth: waiting for a token: %w", ctx.Err())
+	}
+}
+
+func (c *Cache) startLocked() *call {
+	if c.inflight != nil {
+		return c.inflight
+	}
+	cl := &call{done: make(chan struct{})}
+	c.inflight = cl
+	c.fetching.Store(true)
+	go c.run(cl)
+	return cl
+}
+
+func (c *Cache) run(cl *call) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.fetchTimeout)
+	tok, err := c.fetchSafely(ctx)
+	cancel()
+
+	c.mu.Lock()
+	if err == nil {
+		cl.e = c.newEntry(tok)
+		c.cur.Store(cl.e)
+		c.last = tok
+		c.bgFailures = 0
+		c.backoffUntil.Store(0)
+	} else {
+		cl.err = err
+		c.bgFailures++
+		backoff := maxRefreshBackoff
+		if c.bgFailures < 7 {
+			backoff = min(time.Second<<(c.bgFailures-1), maxRefreshBackoff)
+		}
+		next := c.now().Add(backoff)
+		if e := c.cur.Load(); e != nil && next.After(e.blockAt) {
+			next = e.blockAt // try once more before callers would have to wait
+		}
+		c.backoffUntil.Store(next.UnixNano())
+		c.logger.Warn("auth: token fetch failed", slog.String("key", c.key), slog.String("error", err.Error()),
+			slog.Duration("retry_in", backoff))
+	}
+	c.inflight = nil
+	c.fetching.Store(false)
+	c.mu.Unlock()
+	close(cl.done)
+}
+
+func (c *Cache) fetchSafely(ctx context.Context) (tok *oauth2.Token, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.logger.Error("auth: token source panicked", slog.String("type", fmt.Sprintf("%T", r)))
+			tok, err = nil, errors.New("auth: token source panicked")
+		}
+	}()
+	return c.fetch(ctx)
+}
+
+func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
+	if l, ok := c.store.(Locker); ok {
+		unlock, err := l.Lock(ctx, c.key)
+		if err != nil {
+			c.logger.Warn("auth: store lock unavailable; fetching without it", slog.String("error", err.Error()))
+		} else {
+			defer unlock()
+		}
+	}
+	c.mu.Lock()
+	pending, last := c.pending, c.last
+	c.mu.Unlock()
+	now := c.now()
+
+	if pending != nil {
+		if err := c.store.Save(ctx, c.key, pending); err != nil {
+			return nil, fmt.Errorf("auth: the rotated refresh token still cannot be saved, so it is not used yet: %w", err)
+		}
+		c.mu.Lock()
+		c.pending = nil
+		c.mu.Unlock()
+		if !c.isInvalid(pending.AccessToken) && now.Before(c.newEntry(pending).blockAt) {
+			return pending, nil
+		}
+		last = pending
+	}
+
+	stored, err := c.store.Load(ctx, c.key)
+	if err != nil {
+		c.logger.Warn("auth: token store load failed", slog.String("error", err.Error()))
+	}
+	if stored != nil {
+		if stored.AccessToken != "" && !c.isInvalid(stored.AccessToken) && now.Before(c.newEntry(stored).refreshAt) {
+			c.logger.Debug("auth: using the token in the store", slog.String("key", c.key))
+			return stored, nil
+		}
+		if stored.RefreshToken != "" {
+			// The store holds the newest refresh token: another process
+			// may have rotated the one this process saw last.
+			last = stored
+		}
+	}
+
+	tok, err := c.obtain(ctx, last)
+	if err != nil {
+		return nil, err
+	}
+	c.fetchCount.Add(1)
+	tok = c.normalize(tok, last)
+	if err := c.store.Save(ctx, c.key, tok); err != nil {
+		rotated := tok.RefreshToken != "" && (last == nil || tok.RefreshToken != last.RefreshToken)
+		if rotated {
+			c.mu.Lock()
+			c.pending = tok
+			c.mu.Unlock()
+			return nil, fmt.Errorf("auth: the new refresh token could not be saved, so it is not used yet: %w", err)
+		}
+		c.logger.Warn("auth: token store save failed; keeping the token in memory", slog.String("error", err.Error()))
+	}
+	c.logger.Info("auth: token fetched", slog.String("key", c.key), slog.Int64("expires_in", tok.ExpiresIn),
+		slog.Bool("refresh_token", tok.RefreshToken != ""))
+	return tok, nil
+}
+
+func (c *Cache) obtain(ctx context.Context, last *oauth2.Token) (*oauth2.Token, error) {
+	if last != nil && last.RefreshToken != "" {
+		if r, ok := c.src.(Refresher); ok {
+			return r.Refresh(ctx, last)
+		}
+	}
+	if s, ok := c.src.(ContextTokenSource); ok {
+		return s.TokenContext(ctx)
+	}
+	return c.src.Token()
+}
+
+// normalize copies tok (extras included), computes its expiry on the
+// cache's clock and keeps the previous refresh token when the server sent
+// no new one.
+func (c *Cache) normalize(tok, last *oauth2.Token) *oauth2.Token {
+	cp := *tok
+	if cp.ExpiresIn > 0 {
+		cp.Expiry = c.now().Add(time.Duration(cp.ExpiresIn) * time.Second)
+	}
+	if cp.RefreshToken == "" && last != nil {
+		cp.RefreshToken = last.RefreshToken
+	}
+	return &cp
+}
+
+func (c *Cache) newEntry(tok *oauth2.Token) *entry {
+	e := &entry{tok: tok, bearer: "Bearer " + tok.AccessToken}
+	if tok.Expiry.IsZero() {
+		far := time.Unix(1<<62, 0)
+		e.refreshAt, e.blockAt = far, far
+		return e
+	}
+	life := time.Duration(tok.ExpiresIn) * time.Second
+	margin := c.margin
+	if life > 0 && margin > life/10 {
+		margin = life / 10
+	}
+	e.blockAt = tok.Expiry.Add(-margin)
+	e.refreshAt = e.blockAt
+	if life > 0 {
+		obtained := tok.Expiry.Add(-life)
+		if at := obtained.Add(time.Duration(float64(life) * c.refreshAfter)); at.Before(e.blockAt) {
+			e.refreshAt = at
+		}
+	}
+	return e
+}
+
+// Invalidate drops tok if it is still the cached token, typically after
+// the API answered 401 to it, and reports whether it did. A token that was
+// already replaced is left alone, so a burst of 401s on one token causes
+// one fetch. The refresh token is kept for the next fetch.
+func (c *Cache) Invalidate(tok *oauth2.Token) bool {
+	if tok == nil {
+		return false
+	}
+	e := c.cur.Load()
+	if e == nil || e.tok.AccessToken != tok.AccessToken {
+		return false
+	}
+	c.mu.Lock()
+	c.invalid[c.invalidNext] = tok.AccessToken
+	c.invalidNext = (c.invalidNext + 1) % len(c.invalid)
+	c.mu.Unlock()
+	if !c.cur.CompareAndSwap(e, nil) {
+		return false
+	}
+	c.logger.Info("auth: token invalidated", slog.String("key", c.key))
+	return true
+}
+
+func (c *Cache) isInvalid(access string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, v := range c.invalid {
+		if v != "" && v == access {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,202 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// DefaultHTTPTimeout bounds a whole request, body included, when the caller
+// does not supply an *http.Client: no request may hang forever.
+const DefaultHTTPTimeout = 30 * time.Second
+
+// FlowOptions configure how a flow talks to its token endpoint. The zero
+// value is ready to use.
+type FlowOptions struct {
+	// HTTPClient sends token requests. Optional. Default: a client with a
+	// DefaultHTTPTimeout timeout. auth uses a copy whose redirect policy
+	// refuses to follow a token request to another origin.
+	HTTPClient *http.Client
+	// UserAgent is sent on every token request. Optional.
+	UserAgent string
+	// Header holds extra headers for every token request. Optional.
+	Header http.Header
+	// Logger sees each token request's grant, status and duration, never a
+	// secret. Optional.
+	Logger *slog.Logger
+	// Now is the clock used to compute expiry. Optional; tests set it.
+	Now func() time.Time
+}
+
+// endpoint posts form-encoded grants to one token URL.
+type endpoint struct {
+	tokenURL  string
+	origin    origin
+	client    *http.Client
+	header    http.Header
+	authStyle oauth2.AuthStyle
+	clientID  string
+	secret    string
+	logger    *slog.Logger
+	now       func() time.Time
+}
+
+func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o FlowOptions) (*endpoint, error) {
+	u, err := CheckURL(tokenURL)
+	if err != nil {
+		return nil, fmt.Errorf("auth: token URL: %w", errors.Unwrap(err))
+	}
+	if clientID == "" {
+		return nil, errors.New("auth: client id is required")
+	}
+	switch style {
+	case oauth2.AuthStyleInParams, oauth2.AuthStyleInHeader:
+	default:
+		// x/oauth2's auto-detection re-sends a failed grant with the other
+		// style, which would replay a single-use refresh token or code.
+		return nil, errors.New("auth: AuthStyle must be set explicitly (AuthStyleInParams or AuthStyleInHeader)")
+	}
+	h := http.Header{}
+	for k, v := range o.Header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+	}
+	h.Set("Accept", "application/json")
+	if o.UserAgent != "" {
+		h.Set("User-Agent", o.UserAgent)
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &endpoint{
+		tokenURL:  u.String(),
+		origin:    originOf(u),
+		client:    tokenHTTPClient(o.HTTPClient, originOf(u)),
+		header:    h,
+		authStyle: style,
+		clientID:  clientID,
+		secret:    secret,
+		logger:    loggerOrDiscard(o.Logger),
+		now:       now,
+	}, nil
+}
+
+// tokenHTTPClient copies base with a redirect policy that keeps token
+// requests on their origin: a 307/308 would replay the grant, secrets and
+// all, to wherever the redirect points.
+func tokenHTTPClient(base *http.Client, o origin) *http.Client {
+	c := &http.Client{Timeout: DefaultHTTPTimeout}
+	if base != nil {
+		cp := *base
+		c = &cp
+	}
+	next := c.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if originOf(req.URL) != o {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 5 {
+			return errors.New("stopped after 5 redirects")
+		}
+		return nil
+	}
+	return c
+}
+
+// maxTokenAttempts bounds retries of a token request that failed for a
+// temporary reason (a transport error, 429, 5xx). Grants whose credential
+// is single-use (refresh_token, authorization_code) are never retried.
+const maxTokenAttempts = 3
+
+func (e *endpoint) post(ctx context.Context, grant string, form url.Values, scrub scrubber) (*oauth2.Token, error) {
+	form.Set("grant_type", grant)
+	if e.authStyle == oauth2.AuthStyleInParams {
+		form.Set("client_id", e.clientID)
+		if e.secret != "" {
+			form.Set("client_secret", e.secret)
+		}
+	}
+	body := form.Encode()
+	attempts := maxTokenAttempts
+	if grant == "refresh_token" || grant == "authorization_code" {
+		attempts = 1
+	}
+	var lastErr error
+	for attempt := 0; attempt < attempts; attempt++ {
+		if attempt > 0 {
+			if err := sleepCtx(ctx, time.Duration(attempt)*200*time.Millisecond); err != nil {
+				break
+			}
+		}
+		tok, err := e.postOnce(ctx, grant, body, scrub)
+		if err == nil {
+			return tok, nil
+		}
+		lastErr = err
+		var te *TokenError
+		if !errors.As(err, &te) || !te.Temporary() || ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+func (e *endpoint) postOnce(ctx context.Context, grant, body string, scrub scrubber) (*oauth2.Token, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.tokenURL, strings.NewReader(body))
+	if err != nil {
+		return nil, &TokenError{Grant: grant, Err: scrub.error(err)}
+	}
+	for k, v := range e.header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if e.authStyle == oauth2.AuthStyleInHeader {
+		req.SetBasicAuth(url.QueryEscape(e.clientID), url.QueryEscape(e.secret))
+	}
+	start := time.Now()
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.logger.LogAttrs(ctx, slog.LevelWarn, "auth: token request failed",
+			slog.String("grant", grant), slog.String("origin", e.origin.String()), slog.Duration("took", time.Since(start)))
+		return nil, &TokenError{Grant: grant, Err: scrub.error(err)}
+	}
+	e.logger.LogAttrs(ctx, slog.LevelDebug, "auth: token response",
+		slog.String("grant", grant), slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		resp.Body.Close()
+		return nil, &TokenError{Grant: grant, StatusCode: resp.StatusCode,
+			Reason: "token endpoint redirected to another origin; not followed"}
+	}
+	return parseTokenResponse(resp, grant, scrub, e.now())
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func loggerOrDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
