@@ -1,0 +1,267 @@
+package fakeserver
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Clock is the fakes' injectable clock. A nil *Clock is the real clock.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a manual clock starting at start.
+func NewClock(start time.Time) *Clock { return &Clock{now: start} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	if c == nil {
+		return time.Now()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves a manual clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	if c == nil {
+		panic("fakeserver: Advance on the real clock")
+	}
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Errors the Issuer reports; the fakes turn them into each provider's
+// error body.
+var (
+	ErrUnknownToken = errors.New("the access token is not valid")
+	ErrExpiredToken = errors.New("the access token has expired")
+	ErrRevokedToken = errors.New("the access token has been revoked")
+	ErrInvalidGrant = errors.New("invalid_grant")
+)
+
+// Grant is who a token was issued to.
+type Grant struct {
+	ClientID string
+	Subject  string // a user name, or "" for client credentials
+	Scopes   []string
+	Expiry   time.Time
+}
+
+// Issued is what a token endpoint returns.
+type Issued struct {
+	AccessToken  string
+	RefreshToken string
+	IDToken      string
+	ExpiresIn    int
+	Scope        string
+}
+
+// Issuer mints and checks tokens the way a real authorization server does:
+// access tokens expire on the Clock, refresh tokens are single-use and
+// rotate (reusing one gives ErrInvalidGrant), authorization codes are
+// single-use and bound to their client, redirect URI and PKCE challenge.
+type Issuer struct {
+	clock  *Clock
+	prefix string
+
+	mu       sync.Mutex
+	lifetime time.Duration
+	seq      int64
+	access   map[string]*Grant
+	revoked  map[string]bool
+	refresh  map[string]*refreshRec
+	codes    map[string]*codeRec
+	issued   atomic.Int64
+	reused   atomic.Int64
+}
+
+type refreshRec struct {
+	grant Grant
+	used  bool
+}
+
+type codeRec struct {
+	grant       Grant
+	redirectURI string
+	challenge   string
+	method      string
+	used        bool
+	expiry      time.Time
+}
+
+// NewIssuer returns an Issuer whose tokens start with prefix and live for
+// lifetime on clock (nil: the real clock).
+func NewIssuer(prefix string, clock *Clock, lifetime time.Duration) *Issuer {
+	return &Issuer{
+		clock:    clock,
+		prefix:   prefix,
+		lifetime: lifetime,
+		access:   map[string]*Grant{},
+		revoked:  map[string]bool{},
+		refresh:  map[string]*refreshRec{},
+		codes:    map[string]*codeRec{},
+	}
+}
+
+// SetLifetime changes the lifetime of tokens issued from now on.
+func (i *Issuer) SetLifetime(d time.Duration) {
+	i.mu.Lock()
+	i.lifetime = d
+	i.mu.Unlock()
+}
+
+// Issued counts the access tokens issued.
+func (i *Issuer) Issued() int64 { return i.issued.Load() }
+
+// ReusedRefreshTokens counts refresh grants that presented an already used
+// refresh token: a client that loses a rotated refresh token shows up here.
+func (i *Issuer) ReusedRefreshTokens() int64 { return i.reused.Load() }
+
+func randomToken(prefix string, n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Issue mints an access token (and a refresh token and an OpenID Connect
+// id_token when asked) for g.
+func (i *Issuer) Issue(g Grant, withRefresh, withIDToken bool) Issued {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.issueLocked(g, withRefresh, withIDToken)
+}
+
+func (i *Issuer) issueLocked(g Grant, withRefresh, withIDToken bool) Issued {
+	i.seq++
+	g.Expiry = i.clock.Now().Add(i.lifetime)
+	g.Scopes = append([]string(nil), g.Scopes...)
+	out := Issued{
+		AccessToken: randomToken(i.prefix+"at-", 16),
+		ExpiresIn:   int(i.lifetime / time.Second),
+		Scope:       strings.Join(g.Scopes, " "),
+	}
+	gc := g
+	i.access[out.AccessToken] = &gc
+	i.issued.Add(1)
+	if withRefresh {
+		out.RefreshToken = randomToken(i.prefix+"rt-", 16)
+		i.refresh[out.RefreshToken] = &refreshRec{grant: g}
+	}
+	if withIDToken {
+		out.IDToken = fakeIDToken(g, i.clock.Now(), i.seq)
+	}
+	return out
+}
+
+// fakeIDToken is an unsigned JWT-shaped id_token carrying sub and aud.
+func fakeIDToken(g Grant, now time.Time, seq int64) string {
+	enc := base64.RawURLEncoding
+	header, _ := json.Marshal(map[string]string{"alg": "none", "typ": "JWT"})
+	claims, _ := json.Marshal(map[string]any{"sub": g.Subject, "aud": g.ClientID, "iat": now.Unix(), "exp": g.Expiry.Unix(), "jti": seq})
+	sum := sha256.Sum256(claims)
+	return enc.EncodeToString(header) + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString(sum[:8])
+}
+
+// Refresh redeems a refresh token for clientID: the old one is spent and a
+// new one issued (rotation). An unknown, spent or foreign refresh token
+// gives ErrInvalidGrant.
+func (i *Issuer) Refresh(refreshToken, clientID string, withIDToken bool) (Issued, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	rec, ok := i.refresh[refreshToken]
+	if !ok || rec.grant.ClientID != clientID {
+		return Issued{}, ErrInvalidGrant
+	}
+	if rec.used {
+		i.reused.Add(1)
+		return Issued{}, ErrInvalidGrant
+	}
+	rec.used = true
+	return i.issueLocked(rec.grant, true, withIDToken), nil
+}
+
+// Authenticate checks a bearer token.
+func (i *Issuer) Authenticate(accessToken string) (Grant, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	g, ok := i.access[accessToken]
+	switch {
+	case !ok:
+		return Grant{}, ErrUnknownToken
+	case i.revoked[accessToken]:
+		return Grant{}, ErrRevokedToken
+	case !i.clock.Now().Before(g.Expiry):
+		return Grant{}, ErrExpiredToken
+	}
+	return *g, nil
+}
+
+// RevokeAccessTokens revokes every access token issued so far, as if the
+// provider had rotated its keys: the next API call with one gets a 401.
+func (i *Issuer) RevokeAccessTokens() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	for t := range i.access {
+		i.revoked[t] = true
+	}
+}
+
+// RevokeRefreshTokens spends every refresh token, so the next refresh
+// grant gets invalid_grant.
+func (i *Issuer) RevokeRefreshTokens() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	for _, r := range i.refresh {
+		r.used = true
+	}
+}
+
+// NewCode mints a single-use authorization code for g, bound to
+// redirectURI and, with PKCE, to challenge (method S256 or plain).
+func (i *Issuer) NewCode(g Grant, redirectURI, challenge, method string) string {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	code := randomToken(i.prefix+"code-", 12)
+	i.codes[code] = &codeRec{grant: g, redirectURI: redirectURI, challenge: challenge, method: method, expiry: i.clock.Now().Add(10 * time.Minute)}
+	return code
+}
+
+// Redeem spends a code. The client, redirect URI and PKCE verifier must
+// match what the code was minted for.
+func (i *Issuer) Redeem(code, clientID, redirectURI, verifier string) (Grant, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	rec, ok := i.codes[code]
+	if !ok || rec.used || rec.grant.ClientID != clientID || rec.redirectURI != redirectURI || !i.clock.Now().Before(rec.expiry) {
+		return Grant{}, ErrInvalidGrant
+	}
+	switch rec.method {
+	case "":
+		if verifier != "" {
+			return Grant{}, ErrInvalidGrant
+		}
+	case "plain":
+		if verifier != rec.challenge {
+			return Grant{}, ErrInvalidGrant
+		}
+	default: // S256
+		sum := sha256.Sum256([]byte(verifier))
+		if base64.RawURLEncoding.EncodeToString(sum[:]) != rec.challenge {
+			return Grant{}, ErrInvalidGrant
+		}
+	}
+	rec.used = true
+	return rec.grant, nil
+}

@@ -1,0 +1,473 @@
+// Package fakeserver is the machinery behind the spec-validated fake
+// servers (stemstest, stenntest, cloudcomplitest, firstamltest): an
+// in-process server on loopback that validates every request and every
+// response against the provider's OpenAPI document, checks bearer tokens,
+// logs what it receives, and can be scripted to fail.
+//
+// Each provider's fake supplies a handler (the generated strict server),
+// the shape of its error bodies and which paths are token endpoints.
+package fakeserver
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/complykit/complykit-go/internal/contract"
+	"github.com/complykit/complykit-go/specs"
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// Target selects which calls a scripted Fault applies to.
+type Target int
+
+const (
+	// TokenCalls are requests to the provider's token endpoint(s).
+	TokenCalls Target = iota + 1
+	// APICalls are all other requests.
+	APICalls
+)
+
+// Fault is a scripted misbehaviour for the next call(s) of a Target.
+type Fault struct {
+	// Status is the status to answer with; 0 means 200.
+	Status int
+	// RetryAfter sets a Retry-After header (seconds or an HTTP date).
+	RetryAfter string
+	// Body is sent verbatim (malformed JSON, an HTML page). Empty means a
+	// provider-shaped error body for Status >= 400.
+	Body string
+	// ContentType of Body; default application/json.
+	ContentType string
+	// Delay holds the answer back (a slow server), bounded by the
+	// request's context.
+	Delay time.Duration
+	// StallBody sends the headers and the first half of Body, then waits
+	// this long before the rest (a slow body).
+	StallBody time.Duration
+	// Reset closes the connection in the middle of the body.
+	Reset bool
+	// Pass lets the request through to the real handler after Delay.
+	Pass bool
+}
+
+// TooManyRequests is a 429 with Retry-After.
+func TooManyRequests(retryAfter string) Fault { return Fault{Status: 429, RetryAfter: retryAfter} }
+
+// Status answers with a provider-shaped error body and the status.
+func Status(code int) Fault { return Fault{Status: code} }
+
+// Malformed answers 200 with truncated JSON.
+func Malformed() Fault { return Fault{Status: 200, Body: `{"object":"list","data":[{"id":`} }
+
+// HTML answers with an HTML error page, as a proxy in front of an API does.
+func HTML(code int) Fault {
+	return Fault{Status: code, ContentType: "text/html; charset=utf-8",
+		Body: "<html><head><title>" + strconv.Itoa(code) + " " + http.StatusText(code) + "</title></head><body><h1>" + http.StatusText(code) + "</h1></body></html>"}
+}
+
+// Slow lets the request through after d.
+func Slow(d time.Duration) Fault { return Fault{Delay: d, Pass: true} }
+
+// Reset cuts the connection mid-body.
+func Reset() Fault { return Fault{Reset: true} }
+
+// Request is one request the fake received.
+type Request struct {
+	Method string
+	Path   string
+	Query  string
+	Header http.Header
+	Body   []byte
+	Token  bool   // sent to a token endpoint
+	Status int    // what the fake answered
+	Error  string // the contract violation or auth failure, if any
+}
+
+// Config describes one provider's fake.
+type Config struct {
+	// Name prefixes messages, e.g. "stenntest".
+	Name string
+	// Spec is the document in specs.FS, e.g. "stenn.yaml".
+	Spec string
+	// Handler serves valid requests: the generated strict handler.
+	Handler http.Handler
+	// IsTokenPath reports whether a path is a token endpoint.
+	IsTokenPath func(path string) bool
+	// ErrorBody returns the provider's error body for a failure the
+	// machinery detects itself (invalid request, bad token, scripted fault).
+	ErrorBody func(token bool, status int, code, message string) any
+	// Issuer checks bearer tokens on operations whose spec requires them.
+	Issuer *Issuer
+	// Reporter receives contract violations of the fake's own responses
+	// (a test's t.Errorf). Default: the standard logger.
+	Reporter func(msg string)
+	// Addr to listen on; "" picks a free loopback port.
+	Addr string
+	// Authenticate, if set, replaces the default bearer check (First AML's
+	// GraphQL errors, say); it returns the status and message of a refusal,
+	// or 0 to let the request through.
+	Authenticate func(r *http.Request, op *openapi3.Operation) (status int, code, message string)
+}
+
+// Server is a running fake.
+type Server struct {
+	// URL is the fake's base URL, e.g. http://127.0.0.1:41234.
+	URL string
+
+	cfg       Config
+	srv       *httptest.Server
+	validator *contract.Validator
+
+	mu     sync.Mutex
+	faults map[Target][]Fault
+	log    []Request
+
+	tokenCalls atomic.Int64
+	apiCalls   atomic.Int64
+	reqSeq     atomic.Int64
+}
+
+// Start starts a fake on loopback.
+func Start(cfg Config) (*Server, error) {
+	doc, err := specs.Load(cfg.Spec)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Reporter == nil {
+		cfg.Reporter = func(msg string) { log.Print(msg) }
+	}
+	if cfg.IsTokenPath == nil {
+		cfg.IsTokenPath = func(string) bool { return false }
+	}
+	s := &Server{cfg: cfg, validator: contract.New(doc), faults: map[Target][]Fault{}}
+	s.srv = httptest.NewUnstartedServer(s)
+	if cfg.Addr != "" {
+		l, err := net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: listen: %w", cfg.Name, err)
+		}
+		s.srv.Listener.Close()
+		s.srv.Listener = l
+	}
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.srv.Start()
+	s.URL = s.srv.URL
+	return s, nil
+}
+
+// Close shuts the fake down, dropping open connections.
+func (s *Server) Close() {
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// Script makes the next n calls of target fail with f.
+func (s *Server) Script(target Target, n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < n; i++ {
+		s.faults[target] = append(s.faults[target], f)
+	}
+}
+
+// TokenRequests counts requests to the token endpoint(s).
+func (s *Server) TokenRequests() int { return int(s.tokenCalls.Load()) }
+
+// APIRequests counts all other requests.
+func (s *Server) APIRequests() int { return int(s.apiCalls.Load()) }
+
+// Requests returns a copy of the request log.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.log...)
+}
+
+func (s *Server) nextFault(t Target) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.faults[t]
+	if len(q) == 0 {
+		return Fault{}, false
+	}
+	s.faults[t] = q[1:]
+	return q[0], true
+}
+
+// maxRequestBody bounds what the fake reads of a request.
+const maxRequestBody = 10 << 20
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+	r.Body.Close()
+	isToken := s.cfg.IsTokenPath(r.URL.Path)
+	entry := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, Token: isToken}
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		entry.Status = rec.status
+		s.mu.Lock()
+		s.log = append(s.log, entry)
+		s.mu.Unlock()
+	}()
+	w.Header().Set("X-Request-Id", "req-"+strconv.FormatInt(s.reqSeq.Add(1), 10))
+	target := APICalls
+	if isToken {
+		target = TokenCalls
+		s.tokenCalls.Add(1)
+	} else {
+		s.apiCalls.Add(1)
+	}
+	if err != nil || len(body) > maxRequestBody {
+		s.fail(rec, isToken, http.StatusRequestEntityTooLarge, "invalid_request", "request body unreadable or over 10 MiB", &entry)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	if f, ok := s.nextFault(target); ok {
+		if f.Delay > 0 {
+			select {
+			case <-time.After(f.Delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if !f.Pass {
+			s.serveFault(rec, isToken, f)
+			return
+		}
+	}
+
+	ex, err := s.validator.ValidateRequest(r.Context(), r, r.URL.Path)
+	if errors.Is(err, contract.ErrNoRoute) {
+		s.fail(rec, isToken, http.StatusNotFound, "not_found", err.Error(), &entry)
+		return
+	}
+	if ex != nil && ex.Route != nil && !isToken {
+		if status, code, msg := s.authenticate(r, ex.Route.Operation); status != 0 {
+			if status == http.StatusUnauthorized {
+				rec.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			}
+			s.fail(rec, isToken, status, code, msg, &entry)
+			return
+		}
+	}
+	if err != nil {
+		s.fail(rec, isToken, http.StatusBadRequest, "invalid_request", s.cfg.Name+": request violates "+s.cfg.Spec+": "+oneLine(err.Error()), &entry)
+		return
+	}
+
+	buf := &bufferedWriter{header: http.Header{}}
+	for k, v := range rec.Header() {
+		buf.header[k] = v
+	}
+	s.cfg.Handler.ServeHTTP(buf, r)
+	if buf.status == 0 {
+		buf.status = http.StatusOK
+	}
+	if verr := ex.ValidateResponse(r.Context(), buf.status, buf.header, buf.body.Bytes()); verr != nil {
+		msg := s.cfg.Name + ": the fake's own response violates " + s.cfg.Spec + ": " + oneLine(verr.Error())
+		s.cfg.Reporter(msg)
+		s.fail(rec, isToken, http.StatusInternalServerError, "fake_contract_violation", msg, &entry)
+		return
+	}
+	for k, v := range buf.header {
+		rec.Header()[k] = v
+	}
+	rec.WriteHeader(buf.status)
+	rec.Write(buf.body.Bytes())
+}
+
+func (s *Server) authenticate(r *http.Request, op *openapi3.Operation) (int, string, string) {
+	if s.cfg.Authenticate != nil {
+		return s.cfg.Authenticate(r, op)
+	}
+	if !RequiresBearer(s.validator.Doc(), op) || s.cfg.Issuer == nil {
+		return 0, "", ""
+	}
+	tok, ok := BearerToken(r)
+	if !ok {
+		return http.StatusUnauthorized, "invalid_token", "missing bearer token"
+	}
+	if _, err := s.cfg.Issuer.Authenticate(tok); err != nil {
+		return http.StatusUnauthorized, "invalid_token", err.Error()
+	}
+	return 0, "", ""
+}
+
+// BearerToken returns the token of an Authorization: Bearer header.
+func BearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+		return "", false
+	}
+	t := strings.TrimSpace(h[7:])
+	return t, t != ""
+}
+
+// RequiresBearer reports whether op (or, without its own security, the
+// document) requires an http bearer scheme.
+func RequiresBearer(doc *openapi3.T, op *openapi3.Operation) bool {
+	reqs := doc.Security
+	if op.Security != nil {
+		reqs = *op.Security
+	}
+	for _, req := range reqs {
+		for name := range req {
+			if ref := doc.Components.SecuritySchemes[name]; ref != nil && ref.Value != nil &&
+				ref.Value.Type == "http" && strings.EqualFold(ref.Value.Scheme, "bearer") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *Server) fail(w http.ResponseWriter, token bool, status int, code, msg string, entry *Request) {
+	entry.Error = msg
+	WriteJSON(w, status, s.cfg.ErrorBody(token, status, code, msg))
+}
+
+func (s *Server) serveFault(w http.ResponseWriter, token bool, f Fault) {
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	body := []byte(f.Body)
+	ct := f.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	if len(body) == 0 && status >= 400 {
+		body, _ = json.Marshal(s.cfg.ErrorBody(token, status, errorCode(status), s.cfg.Name+": scripted "+strconv.Itoa(status)))
+	}
+	switch {
+	case f.Reset:
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			return
+		}
+		conn, bw, err := hj.Hijack()
+		if err != nil {
+			return
+		}
+		fmt.Fprintf(bw, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: 4096\r\n\r\n{\"object\":\"list\",\"data\":[", status, http.StatusText(status), ct)
+		bw.Flush()
+		conn.Close()
+	case f.StallBody > 0:
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		half := len(body) / 2
+		w.Write(body[:half])
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		time.Sleep(f.StallBody)
+		w.Write(body[half:])
+	default:
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(status)
+		w.Write(body)
+	}
+}
+
+func errorCode(status int) string {
+	switch {
+	case status == 429:
+		return "rate_limited"
+	case status >= 500:
+		return "server_error"
+	default:
+		return "invalid_request"
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 1000 {
+		s = s[:1000] + "..."
+	}
+	return s
+}
+
+// statusRecorder remembers the status written through it.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := r.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("hijacking not supported")
+	}
+	return hj.Hijack()
+}
+
+// bufferedWriter holds a handler's response until it has been validated.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+// WriteJSON writes v as a JSON response.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "fakeserver: cannot encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}

@@ -1,0 +1,275 @@
+package stennapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/gen/stenn"
+	"github.com/complykit/complykit-go/internal/apiclient"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// Documented endpoints (https://api-docs.stenn.com/docs/authentication).
+const (
+	LiveBaseURL    = "https://api.stenn.com"
+	SandboxBaseURL = "https://api.stenn.com/sandbox"
+	// tokenPath is appended to the API root for both environments: see
+	// the x-decision on requestToken in specs/stenn.yaml.
+	tokenPath = "/auth/v1/token"
+)
+
+// The Stenn objects, as generated from specs/stenn.yaml.
+type (
+	Company    = stenn.Company
+	Contact    = stenn.Contact
+	Address    = stenn.Address
+	BuyerLimit = stenn.BuyerLimit
+	Invoice    = stenn.Invoice
+)
+
+// Client calls the Stenn API. It is safe for concurrent use; make one per
+// set of credentials and reuse it.
+type Client struct {
+	baseURL      string
+	companiesURL string
+	doer         *auth.Doer
+	cache        *auth.Cache
+	maxBody      int64
+	userAgent    []string
+}
+
+type config struct {
+	baseURL    string
+	tokenURL   string
+	httpClient *http.Client
+	store      auth.Store
+	logger     *slog.Logger
+	product    string
+	retry      *auth.RetryPolicy
+	source     oauth2.TokenSource
+	cacheOpts  auth.CacheOptions
+	maxBody    int64
+}
+
+// Option configures a Client.
+type Option func(*config) error
+
+// WithSandbox uses the sandbox (test mode): both the token URL and the API
+// root switch to https://api.stenn.com/sandbox.
+func WithSandbox() Option { return WithBaseURL(SandboxBaseURL) }
+
+// WithBaseURL sets the API root that the spec's paths are appended to
+// (default LiveBaseURL); the token URL follows it unless WithTokenURL is
+// given. It must be https, or http on a loopback host (a fake).
+func WithBaseURL(u string) Option {
+	return func(c *config) error {
+		if _, err := auth.CheckURL(u); err != nil {
+			return err
+		}
+		c.baseURL = strings.TrimRight(u, "/")
+		return nil
+	}
+}
+
+// WithTokenURL overrides the token endpoint.
+func WithTokenURL(u string) Option {
+	return func(c *config) error {
+		if _, err := auth.CheckURL(u); err != nil {
+			return err
+		}
+		c.tokenURL = u
+		return nil
+	}
+}
+
+// WithHTTPClient sends requests (token requests included) with hc.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("stennapi: WithHTTPClient: nil client")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithStore persists tokens, e.g. in an auth.FileStore or a Redis store
+// shared by a fleet.
+func WithStore(s auth.Store) Option { return func(c *config) error { c.store = s; return nil } }
+
+// WithLogger logs token fetches, refreshes and retries (never a secret).
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
+
+// WithUserAgent prefixes the SDK's User-Agent with your product, e.g.
+// "acme-billing/2.1".
+func WithUserAgent(product string) Option {
+	return func(c *config) error { c.product = product; return nil }
+}
+
+// WithRetryPolicy replaces the default retry policy (429, 502, 503, 504 and
+// connection errors, with exponential backoff and jitter, as Stenn's rate
+// limit docs ask).
+func WithRetryPolicy(p auth.RetryPolicy) Option {
+	return func(c *config) error { c.retry = &p; return nil }
+}
+
+// WithTokenSource uses src for tokens instead of the client credentials
+// flow, e.g. auth.StaticToken. clientID and clientSecret may then be empty.
+func WithTokenSource(src oauth2.TokenSource) Option {
+	return func(c *config) error { c.source = src; return nil }
+}
+
+// WithCacheOptions tunes the token cache (refresh-ahead share, expiry
+// margin, clock). Store and Logger are taken from WithStore and WithLogger.
+func WithCacheOptions(o auth.CacheOptions) Option {
+	return func(c *config) error { c.cacheOpts = o; return nil }
+}
+
+// WithMaxResponseBytes caps the size of a response body (default 16 MiB).
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return errors.New("stennapi: WithMaxResponseBytes: must be positive")
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// NewClient returns a client for the live environment authenticated with
+// the client credentials flow (use WithSandbox for test mode).
+func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
+	cfg := config{baseURL: LiveBaseURL}
+	for _, opt := range opts {
+		if err := opt(&cfg); err != nil {
+			return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
+		}
+	}
+	if cfg.tokenURL == "" {
+		cfg.tokenURL = cfg.baseURL + tokenPath
+	}
+	ua := apiclient.UserAgent(cfg.product)
+	src := cfg.source
+	if src == nil {
+		if clientID == "" || clientSecret == "" {
+			return nil, errors.New("stennapi: client id and client secret are required")
+		}
+		flow, err := auth.ClientCredentials(&clientcredentials.Config{
+			ClientID:     clientID,
+			ClientSecret: clientSecret,
+			TokenURL:     cfg.tokenURL,
+			AuthStyle:    oauth2.AuthStyleInParams, // Stenn wants the credentials in the form body
+		}, auth.FlowOptions{HTTPClient: cfg.httpClient, UserAgent: ua, Logger: cfg.logger})
+		if err != nil {
+			return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
+		}
+		src = flow
+	}
+	co := cfg.cacheOpts
+	co.Store, co.Logger = cfg.store, cfg.logger
+	cache, err := auth.NewCache(src, co)
+	if err != nil {
+		return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
+	}
+	doer, err := auth.NewDoer(cache, auth.DoerOptions{BaseURL: cfg.baseURL, HTTPClient: cfg.httpClient, Retry: cfg.retry, Logger: cfg.logger})
+	if err != nil {
+		return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
+	}
+	return &Client{
+		baseURL:      cfg.baseURL,
+		companiesURL: cfg.baseURL + "/v1/companies",
+		doer:         doer,
+		cache:        cache,
+		maxBody:      cfg.maxBody,
+		userAgent:    []string{ua},
+	}, nil
+}
+
+func trimPrefix(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i > 0 && !strings.Contains(msg[:i], " ") {
+		if msg[:i] == "stennapi" {
+			return errors.New(msg[i+2:])
+		}
+	}
+	return err
+}
+
+// ListCompanies returns the companies visible to your credentials, with
+// their addresses, contacts and latest buyer limits. Stenn does not
+// paginate lists.
+func (c *Client) ListCompanies(ctx context.Context) ([]Company, error) {
+	const op = "list companies"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.companiesURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("stennapi: %s: %w", op, err)
+	}
+	req.Header["Accept"] = acceptJSON
+	req.Header["User-Agent"] = c.userAgent
+	resp, err := c.doer.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("stennapi: %s: %w", op, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, newError(op, resp)
+	}
+	var list companies
+	if err := apiclient.DecodeJSON(resp, c.maxBody, &list); err != nil {
+		return nil, bodyError(op, resp, err)
+	}
+	return list.data, nil
+}
+
+var acceptJSON = []string{"application/json"}
+
+// companies decodes the documented list wrapper {"object":"list","data":[...]}
+// and, cheaply, a bare array too: the docs show no top-level list example.
+type companies struct{ data []Company }
+
+func (l *companies) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) > 0 && b[0] == '[' {
+		return jsonUnmarshal(b, &l.data)
+	}
+	var w stenn.CompanyList
+	if err := jsonUnmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.Data == nil && w.Object != "list" {
+		return errors.New("not a list of companies")
+	}
+	l.data = w.Data
+	return nil
+}
+
+// Doer returns the authenticated Doer behind the client, for endpoints
+// the spec does not model yet (invoices, buyer limits, documents, financing
+// sessions are documented without paths).
+func (c *Client) Doer() *auth.Doer { return c.doer }
+
+// HTTPClient returns an *http.Client that authenticates every request to
+// the Stenn API (and sends nothing to any other host).
+func (c *Client) HTTPClient() *http.Client { return c.doer.Client() }
+
+// BaseURL returns the API root in use.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// Token returns the current access token, fetching one if needed; the CLI
+// uses it to show what the credentials get.
+func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
+	tok, err := c.cache.TokenContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stennapi: %w", err)
+	}
+	return tok, nil
+}
+
+// TokenFetches counts the tokens fetched from Stenn by this client.
+func (c *Client) TokenFetches() int64 { return c.cache.Fetches() }

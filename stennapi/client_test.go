@@ -1,0 +1,252 @@
+package stennapi_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/stennapi"
+	"github.com/complykit/complykit-go/stennapi/stenntest"
+)
+
+var fastRetry = stennapi.WithRetryPolicy(auth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+
+func newClient(t *testing.T, srv *stenntest.Server, opts ...stennapi.Option) *stennapi.Client {
+	t.Helper()
+	opts = append([]stennapi.Option{stennapi.WithBaseURL(srv.URL), fastRetry}, opts...)
+	c, err := stennapi.NewClient(srv.ClientID, srv.ClientSecret, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestListCompaniesEndToEnd(t *testing.T) {
+	srv := stenntest.NewServer(t)
+	c := newClient(t, srv, stennapi.WithUserAgent("acme-billing/2.1"))
+	got, err := c.ListCompanies(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Id != "company_ZYfeeV3qxdmYoG" || *got[0].Address.City != "London" {
+		t.Fatalf("companies = %+v", got)
+	}
+	if ct := got[1].Contacts.Data[0]; *ct.Email != "hank@globex.example" || !*ct.IsSignatory {
+		t.Errorf("contact = %+v", ct)
+	}
+	if bl := got[1].BuyerLimit; bl == nil || *bl.TotalLimit != 250000 {
+		t.Errorf("buyer limit = %+v", bl)
+	}
+	c.ListCompanies(context.Background())
+	if n := srv.TokenRequests(); n != 1 {
+		t.Errorf("%d token requests for two calls; want 1", n)
+	}
+	reqs := srv.Requests()
+	tokenReq, apiReq := reqs[0], reqs[1]
+	form, _ := url.ParseQuery(string(tokenReq.Body))
+	if form.Get("grant_type") != "client_credentials" || form.Get("client_id") != srv.ClientID || form.Get("client_secret") != srv.ClientSecret {
+		t.Errorf("token request form = %v", form)
+	}
+	if ua := apiReq.Header.Get("User-Agent"); !strings.HasPrefix(ua, "acme-billing/2.1 complykit-go/") {
+		t.Errorf("User-Agent = %q; want the product then the SDK and its version", ua)
+	}
+	if ua := tokenReq.Header.Get("User-Agent"); !strings.Contains(ua, "complykit-go/") {
+		t.Errorf("token request User-Agent = %q", ua)
+	}
+}
+
+func TestTokenExpiryRefreshAheadAnd401(t *testing.T) {
+	clock := stenntest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	srv := stenntest.NewServer(t, stenntest.WithClock(clock), stenntest.WithTokenLifetime(100*time.Second))
+	c := newClient(t, srv, stennapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+	ctx := context.Background()
+	if _, err := c.ListCompanies(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Refresh ahead: past 75% of the life the call is served at once and one
+	// background fetch replaces the token.
+	clock.Advance(80 * time.Second)
+	if _, err := c.ListCompanies(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return srv.TokenRequests() == 2 })
+
+	// Expiry: well past the new token's life, the call fetches a fresh token
+	// before sending, so Stenn never sees an expired one.
+	clock.Advance(200 * time.Second)
+	if _, err := c.ListCompanies(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Status == http.StatusUnauthorized {
+			t.Errorf("the fake answered 401 to %s: the client sent an expired token", r.Path)
+		}
+	}
+
+	// Revoked token: a 401, one new token, the call replayed.
+	before := srv.TokenRequests()
+	srv.Issuer.RevokeAccessTokens()
+	if _, err := c.ListCompanies(ctx); err != nil {
+		t.Fatalf("after revocation: %v", err)
+	}
+	if n := srv.TokenRequests() - before; n != 1 {
+		t.Errorf("%d token requests to recover from a 401; want 1", n)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestRetriesAndErrors(t *testing.T) {
+	srv := stenntest.NewServer(t)
+	c := newClient(t, srv)
+	ctx := context.Background()
+	c.ListCompanies(ctx) // warm the token
+
+	srv.Script(stenntest.APICalls, 2, stenntest.TooManyRequests("0"))
+	if _, err := c.ListCompanies(ctx); err != nil {
+		t.Fatalf("after two 429s: %v; want success on the third attempt", err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		fault  stenntest.Fault
+		n      int
+		status int
+		want   string
+	}{
+		{"402 request failed", stenntest.Status(402), 1, 402, "scripted 402"},
+		{"persistent 503", stenntest.Status(503), 4, 503, "Service Unavailable"},
+		{"HTML error page", stenntest.HTML(500), 1, 500, "not JSON (text/html)"},
+		{"malformed JSON", stenntest.Malformed(), 1, 200, "truncated or malformed"},
+		{"wrong content type", stenntest.Fault{Status: 200, ContentType: "text/plain", Body: "ok"}, 1, 200, `Content-Type "text/plain"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv.Script(stenntest.APICalls, tc.n, tc.fault)
+			_, err := c.ListCompanies(ctx)
+			var se *stennapi.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v (%T); want *stennapi.Error", err, err)
+			}
+			if se.StatusCode != tc.status || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v; want status %d mentioning %q", err, tc.status, tc.want)
+			}
+			if se.RequestID == "" {
+				t.Error("no request id")
+			}
+			if strings.Contains(err.Error(), srv.ClientSecret) {
+				t.Error("the error carries the client secret")
+			}
+		})
+	}
+}
+
+func TestTokenRefusedIsAuthError(t *testing.T) {
+	srv := stenntest.NewServer(t)
+	c, err := stennapi.NewClient(srv.ClientID, "wrong-secret-value", stennapi.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListCompanies(context.Background())
+	var te *auth.TokenError
+	if !errors.As(err, &te) || te.StatusCode != 401 || !strings.Contains(err.Error(), "Invalid client credentials") {
+		t.Fatalf("err = %v; want the token endpoint's 401 as an *auth.TokenError", err)
+	}
+	if strings.Contains(err.Error(), "wrong-secret-value") {
+		t.Error("the error carries the secret")
+	}
+}
+
+func TestSandboxSwitchesBothURLs(t *testing.T) {
+	var paths []string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			w.Write([]byte(`{"access_token":"t","token_type":"Bearer","expires_in":86400}`))
+			return
+		}
+		// A bare array: the client accepts it as well as the list wrapper.
+		w.Write([]byte(`[{"id":"company_1","object":"company","name":"Bare"}]`))
+	}))
+	defer ts.Close()
+	c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(ts.URL+"/sandbox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ListCompanies(context.Background())
+	if err != nil || len(got) != 1 || *got[0].Name != "Bare" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if strings.Join(paths, ",") != "/sandbox/auth/v1/token,/sandbox/v1/companies" {
+		t.Errorf("paths = %v; want the sandbox token and API paths", paths)
+	}
+	live, _ := stennapi.NewClient("id", "secret")
+	sandbox, _ := stennapi.NewClient("id", "secret", stennapi.WithSandbox())
+	if live.BaseURL() != stennapi.LiveBaseURL || sandbox.BaseURL() != stennapi.SandboxBaseURL {
+		t.Errorf("base URLs %s / %s", live.BaseURL(), sandbox.BaseURL())
+	}
+}
+
+func TestConstructorRefusesBadInput(t *testing.T) {
+	for name, opts := range map[string][]stennapi.Option{
+		"plain http":   {stennapi.WithBaseURL("http://api.stenn.com")},
+		"nil client":   {stennapi.WithHTTPClient(nil)},
+		"zero maxbody": {stennapi.WithMaxResponseBytes(0)},
+	} {
+		if _, err := stennapi.NewClient("id", "secret", opts...); err == nil || !strings.HasPrefix(err.Error(), "stennapi: ") {
+			t.Errorf("%s: err = %v; want a stennapi error", name, err)
+		}
+	}
+	if _, err := stennapi.NewClient("", ""); err == nil {
+		t.Error("no credentials accepted")
+	}
+}
+
+func TestFakeRejectsRequestsOutsideTheContract(t *testing.T) {
+	srv := stenntest.NewServer(t)
+	resp, err := http.PostForm(srv.TokenURL(), url.Values{"grant_type": {"password"}, "client_id": {"a"}, "client_secret": {"b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(buf.String(), "grant_type") {
+		t.Errorf("got %d %s; want a 400 naming grant_type", resp.StatusCode, buf.String())
+	}
+	resp, _ = http.Get(srv.URL + "/v1/companies")
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("no token: status %d; want 401", resp.StatusCode)
+	}
+}
+
+func TestDoerReachesUnmodelledEndpoints(t *testing.T) {
+	srv := stenntest.NewServer(t)
+	c := newClient(t, srv)
+	resp, err := c.HTTPClient().Get(srv.URL + "/v1/companies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("status %d through HTTPClient; want 200", resp.StatusCode)
+	}
+}

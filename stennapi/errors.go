@@ -1,0 +1,116 @@
+package stennapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/gen/stenn"
+	"github.com/complykit/complykit-go/internal/apiclient"
+)
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Error is what the Stenn API answered when it was not a success: any
+// non-2xx status, or a 2xx whose body could not be used. Use it with
+// errors.As:
+//
+//	var se *stennapi.Error
+//	if errors.As(err, &se) && se.StatusCode == http.StatusPaymentRequired { ... }
+type Error struct {
+	// Op is the SDK operation, e.g. "list companies".
+	Op string
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Message is Stenn's human-readable message; for invoice errors it may
+	// be shown to your users.
+	Message string
+	// ExceptionKey is Stenn's internal reference for its support team.
+	ExceptionKey string
+	// RequestID is the request id header of the response, if any.
+	RequestID string
+	// RetryAfter is the Retry-After of a 429 or 503, if given.
+	RetryAfter time.Duration
+	// Reason says what was wrong with a response that was not Stenn's error
+	// body (an HTML error page, malformed JSON, an oversized body).
+	Reason string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("stennapi: " + e.Op + ": status " + strconv.Itoa(e.StatusCode))
+	if t := http.StatusText(e.StatusCode); t != "" && e.StatusCode != 200 {
+		b.WriteString(" " + t)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	if e.ExceptionKey != "" {
+		b.WriteString(" (exception_key " + e.ExceptionKey + ")")
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	return b.String()
+}
+
+// Temporary reports whether the same request may succeed later: 429 and 5xx.
+func (e *Error) Temporary() bool { return e.StatusCode == 429 || e.StatusCode >= 500 }
+
+// TokenExpired reports whether Stenn refused the access token (401); the
+// client has already fetched a new token and replayed the request once.
+func (e *Error) TokenExpired() bool { return e.StatusCode == http.StatusUnauthorized }
+
+func newError(op string, resp *http.Response) *Error {
+	e := &Error{Op: op, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header)}
+	if d, ok := auth.RetryAfter(resp.Header, time.Now()); ok {
+		e.RetryAfter = d
+	}
+	body := apiclient.ReadErrorBody(resp)
+	var se stenn.Error
+	if apiclient.ErrorFields(body, resp.Header.Get("Content-Type"), &se) && (se.Message != nil || se.ExceptionKey != nil) {
+		e.Message = clean(deref(se.Message))
+		e.ExceptionKey = clean(deref(se.ExceptionKey))
+		return e
+	}
+	switch ct := resp.Header.Get("Content-Type"); {
+	case len(strings.TrimSpace(string(body))) == 0:
+		e.Reason = "empty response body"
+	case ct != "" && !apiclient.IsJSON(ct):
+		e.Reason = "response is not JSON (" + clean(strings.SplitN(ct, ";", 2)[0]) + ")"
+	default:
+		e.Reason = "response is not Stenn's error body"
+	}
+	return e
+}
+
+func bodyError(op string, resp *http.Response, err error) error {
+	var be *apiclient.BodyError
+	if !errors.As(err, &be) {
+		return err
+	}
+	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header), Reason: be.Error()}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// clean keeps provider text printable and bounded.
+func clean(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 512 {
+		s = s[:512] + "..."
+	}
+	return s
+}
