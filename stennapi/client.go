@@ -3,6 +3,7 @@ package stennapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -220,32 +221,30 @@ func (c *Client) ListCompanies(ctx context.Context) ([]Company, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, newError(op, resp)
 	}
-	var list companies
-	if err := apiclient.DecodeJSON(resp, c.maxBody, &list); err != nil {
+	var list []Company
+	if err := apiclient.DecodeJSONWith(resp, c.maxBody, func(body []byte) error { return decodeCompanies(body, &list) }); err != nil {
 		return nil, bodyError(op, resp, err)
 	}
-	return list.data, nil
+	return list, nil
 }
 
 var acceptJSON = []string{"application/json"}
 
-// companies decodes the documented list wrapper {"object":"list","data":[...]}
-// and, cheaply, a bare array too: the docs show no top-level list example.
-type companies struct{ data []Company }
-
-func (l *companies) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimLeft(b, " \t\r\n")
-	if len(b) > 0 && b[0] == '[' {
-		return jsonUnmarshal(b, &l.data)
+// decodeCompanies decodes the documented list wrapper
+// {"object":"list","data":[...]} and, cheaply, a bare array too: the docs
+// show no top-level list example.
+func decodeCompanies(body []byte, out *[]Company) error {
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) > 0 && b[0] == '[' {
+		return json.Unmarshal(b, out)
 	}
 	var w stenn.CompanyList
-	if err := jsonUnmarshal(b, &w); err != nil {
+	if err := json.Unmarshal(body, &w); err != nil {
 		return err
 	}
 	if w.Data == nil && w.Object != "list" {
-		return errors.New("not a list of companies")
+		return errors.New("response is not a list of companies")
 	}
-	l.data = w.Data
+	*out = w.Data
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package stennapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -12,8 +11,6 @@ import (
 	"github.com/complykit/complykit-go/gen/stenn"
 	"github.com/complykit/complykit-go/internal/apiclient"
 )
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // Error is what the Stenn API answered when it was not a success: any
 // non-2xx status, or a 2xx whose body could not be used. Use it with

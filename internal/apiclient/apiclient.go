@@ -94,6 +94,13 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // that is not JSON by its Content-Type, too large, cut off or malformed
 // gives a *BodyError.
 func DecodeJSON(resp *http.Response, max int64, out any) error {
+	return DecodeJSONWith(resp, max, func(body []byte) error { return json.Unmarshal(body, out) })
+}
+
+// DecodeJSONWith is DecodeJSON with the unmarshalling left to decode, for
+// bodies whose shape must be looked at first (a list wrapper or a bare
+// array); decode must not keep body, which is reused.
+func DecodeJSONWith(resp *http.Response, max int64, decode func(body []byte) error) error {
 	defer resp.Body.Close()
 	if ct := resp.Header.Get("Content-Type"); ct != "" && !IsJSON(ct) {
 		io.CopyN(io.Discard, resp.Body, maxErrorBodyBytes)
@@ -122,7 +129,7 @@ func DecodeJSON(resp *http.Response, max int64, out any) error {
 	if n > max {
 		return &BodyError{Reason: fmt.Sprintf("response body exceeds the %d-byte limit", max)}
 	}
-	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
+	if err := decode(buf.Bytes()); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
