@@ -3,7 +3,9 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -280,7 +282,43 @@ func (f *AuthCodeFlow) Exchange(ctx context.Context, code, verifier string) (*oa
 // refresh_token grant. When there is no refresh token left, it returns
 // ErrSignInRequired: the user must go through AuthCodeURL again.
 func (f *AuthCodeFlow) TokenSource(tok *oauth2.Token) *RefreshTokenSource {
-	return &RefreshTokenSource{ep: f.ep, scrub: f.scrub, initial: tok, key: Key(f.ep.tokenURL, f.ep.clientID, "authorization_code", f.cfg.Scopes)}
+	return &RefreshTokenSource{ep: f.ep, scrub: f.scrub, initial: tok, key: Key(f.ep.tokenURL, f.ep.clientID, userOf(tok), f.cfg.Scopes)}
+}
+
+// userOf names the user a token belongs to, so that the tokens of the
+// users of one client keep apart in a shared Store: the id_token's sub
+// claim (read, not verified: it only names a store entry), else the
+// refresh or access token itself (Key hashes it; no secret is stored as a
+// key).
+func userOf(tok *oauth2.Token) string {
+	if tok == nil {
+		return ""
+	}
+	if sub := idTokenSubject(IDToken(tok)); sub != "" {
+		return "sub:" + sub
+	}
+	if tok.RefreshToken != "" {
+		return "rt:" + tok.RefreshToken
+	}
+	return "at:" + tok.AccessToken
+}
+
+func idTokenSubject(idToken string) string {
+	parts := strings.Split(idToken, ".")
+	if len(parts) != 3 || len(parts[1]) > 8192 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(b, &claims) != nil {
+		return ""
+	}
+	return claims.Sub
 }
 
 // ErrSignInRequired is returned by a RefreshTokenSource that has no token

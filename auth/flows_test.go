@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -303,5 +304,30 @@ func TestTokenRequestNeverFollowsRedirectToAnotherOrigin(t *testing.T) {
 	}
 	if n := other.requests.Load(); n != 0 {
 		t.Errorf("the other origin saw %d token requests; want 0", n)
+	}
+}
+
+// Two users of one client must not share a store entry: the key names the
+// user (the id_token's sub), never the raw token.
+func TestAuthCodeTokenSourceKeyedPerUser(t *testing.T) {
+	flow, _ := auth.AuthorizationCode(&oauth2.Config{
+		ClientID: testClientID, RedirectURL: "https://app.test/cb",
+		Endpoint: oauth2.Endpoint{AuthURL: "https://x.test/authorize", TokenURL: "https://x.test/token", AuthStyle: oauth2.AuthStyleInParams},
+	}, auth.AuthCodeOptions{})
+	idFor := func(sub string) string {
+		return "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"`+sub+`"}`)) + ".sig"
+	}
+	tokFor := func(sub, rt string) *oauth2.Token {
+		return (&oauth2.Token{AccessToken: "at-" + rt, RefreshToken: rt}).WithExtra(map[string]any{"id_token": idFor(sub)})
+	}
+	alice1 := flow.TokenSource(tokFor("alice", "rt-1")).CacheKey()
+	alice2 := flow.TokenSource(tokFor("alice", "rt-2")).CacheKey()
+	bob := flow.TokenSource(tokFor("bob", "rt-3")).CacheKey()
+	noID := flow.TokenSource(&oauth2.Token{RefreshToken: "rt-secret-value"}).CacheKey()
+	if alice1 != alice2 || alice1 == bob {
+		t.Errorf("keys alice %s/%s bob %s: want one key per user", alice1, alice2, bob)
+	}
+	if strings.Contains(noID, "rt-secret-value") || noID == alice1 {
+		t.Errorf("key without an id_token = %q", noID)
 	}
 }

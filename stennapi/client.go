@@ -174,7 +174,12 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		src = flow
 	}
 	co := cfg.cacheOpts
-	co.Store, co.Logger = cfg.store, cfg.logger
+	if cfg.store != nil {
+		co.Store = cfg.store
+	}
+	if cfg.logger != nil {
+		co.Logger = cfg.logger
+	}
 	cache, err := auth.NewCache(src, co)
 	if err != nil {
 		return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -25,6 +26,8 @@ import (
 // ErrNoRoute is returned (wrapped) when no operation of the document matches
 // a request's method and path.
 var ErrNoRoute = errors.New("contract: no operation matches")
+
+var htmlOnce sync.Once
 
 // Validator matches requests to the operations of one OpenAPI document and
 // validates requests and responses against them. It is safe for concurrent
@@ -45,6 +48,15 @@ type route struct {
 // New returns a Validator for doc, which should already be validated
 // (specs.Load does that).
 func New(doc *openapi3.T) *Validator {
+	// kin-openapi decodes text/plain bodies but not text/html, which the
+	// authorize endpoints answer with (a form_post page, an error page).
+	// The registration is global to kin-openapi, guarded by its lock, and
+	// only ever adds a decoder.
+	htmlOnce.Do(func() {
+		if openapi3filter.RegisteredBodyDecoder("text/html") == nil {
+			openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		}
+	})
 	v := &Validator{doc: doc}
 	for template, item := range doc.Paths.Map() {
 		r := route{template: template, item: item}

@@ -88,8 +88,9 @@ type Issuer struct {
 }
 
 type refreshRec struct {
-	grant Grant
-	used  bool
+	grant   Grant
+	used    bool // redeemed: presenting it again is a client bug
+	revoked bool // revoked by the server: presenting it is not
 }
 
 type codeRec struct {
@@ -188,6 +189,9 @@ func (i *Issuer) Refresh(refreshToken, clientID string, withIDToken bool) (Issue
 		i.reused.Add(1)
 		return Issued{}, ErrInvalidGrant
 	}
+	if rec.revoked {
+		return Issued{}, ErrInvalidGrant
+	}
 	rec.used = true
 	return i.issueLocked(rec.grant, true, withIDToken), nil
 }
@@ -218,13 +222,13 @@ func (i *Issuer) RevokeAccessTokens() {
 	}
 }
 
-// RevokeRefreshTokens spends every refresh token, so the next refresh
-// grant gets invalid_grant.
+// RevokeRefreshTokens revokes every refresh token, so the next refresh
+// grant gets invalid_grant (without counting as a reuse).
 func (i *Issuer) RevokeRefreshTokens() {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	for _, r := range i.refresh {
-		r.used = true
+		r.revoked = true
 	}
 }
 
