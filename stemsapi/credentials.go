@@ -1,0 +1,177 @@
+package stemsapi
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/complykit/complykit-go/auth"
+	"golang.org/x/oauth2"
+)
+
+// Credentials say how the client obtains its access tokens from Stems
+// Accounts. There are three kinds:
+//
+//   - Password: the resource owner password credentials grant, then
+//     refresh_token grants (the quickest way to port an integration, and
+//     the one the docs discourage, since your program holds a password);
+//   - AuthorizedUser: the token a user's sign-in returned, through an
+//     authorization code flow from NewAuthCodeFlow (PKCE), renewed with
+//     refresh_token grants;
+//   - TokenSource: any oauth2.TokenSource you already have.
+//
+// Their String and GoString methods never print a secret.
+type Credentials interface {
+	fmt.Stringer
+	// source builds the token source; it seals the interface.
+	source(cfg *config) (oauth2.TokenSource, error)
+}
+
+// PasswordCredentials are the inputs of the password grant. Build them with
+// Password.
+type PasswordCredentials struct {
+	clientID, clientSecret, username, password string
+}
+
+// Password returns credentials for the resource owner password credentials
+// grant (Stems' ROPC page): the client ID and secret of your API Client and
+// the Stems Accounts user's email address and password. All four are
+// required. The client signs in once, then renews its token with the
+// refresh token (the default scopes ask for offline_access so that Stems
+// issues one), replacing it on every rotation; if Stems refuses the refresh
+// token, it signs in with the password again.
+func Password(clientID, clientSecret, username, password string) *PasswordCredentials {
+	return &PasswordCredentials{clientID: clientID, clientSecret: clientSecret, username: username, password: password}
+}
+
+// String describes the credentials without the secret or the password.
+func (p PasswordCredentials) String() string {
+	return fmt.Sprintf("stemsapi.Password{client_id=%s username=%s client_secret=%s password=%s}",
+		p.clientID, p.username, redacted(p.clientSecret), redacted(p.password))
+}
+
+// GoString is String, so that %#v cannot print a secret either.
+func (p PasswordCredentials) GoString() string { return p.String() }
+
+func redacted(s string) string {
+	if s == "" {
+		return "(empty)"
+	}
+	return "[redacted]"
+}
+
+func (p *PasswordCredentials) source(cfg *config) (oauth2.TokenSource, error) {
+	if p == nil {
+		return nil, errors.New("credentials are required")
+	}
+	var missing []string
+	for _, f := range []struct{ name, v string }{
+		{"client id", p.clientID}, {"client secret", p.clientSecret}, {"username", p.username}, {"password", p.password},
+	} {
+		if f.v == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("Password: required but empty: %s", strings.Join(missing, ", "))
+	}
+	return auth.Password(&oauth2.Config{
+		ClientID:     p.clientID,
+		ClientSecret: p.clientSecret,
+		Endpoint:     oauth2.Endpoint{TokenURL: cfg.tokenURL, AuthStyle: oauth2.AuthStyleInParams}, // the docs put the client in the form
+		Scopes:       cfg.scopes,
+	}, p.username, p.password, cfg.flowOptions())
+}
+
+// AuthorizedUser returns credentials for a user who signed in through flow
+// (see NewAuthCodeFlow): tok is what flow.Exchange returned, or a token of
+// that user you saved earlier. The client uses tok until it expires and
+// then renews it with its refresh token; once no refresh token is left, a
+// call fails with auth.ErrSignInRequired and the user must sign in again.
+//
+// The token store key includes the user's id (the sub claim of the
+// id_token), so clients of different users may share one Store.
+func AuthorizedUser(flow *auth.AuthCodeFlow, tok *oauth2.Token) Credentials {
+	return &authorizedUser{flow: flow, tok: tok}
+}
+
+type authorizedUser struct {
+	flow *auth.AuthCodeFlow
+	tok  *oauth2.Token
+}
+
+func (a *authorizedUser) String() string { return "stemsapi.AuthorizedUser{token=[redacted]}" }
+
+func (a *authorizedUser) GoString() string { return a.String() }
+
+func (a *authorizedUser) source(cfg *config) (oauth2.TokenSource, error) {
+	if a.flow == nil {
+		return nil, errors.New("AuthorizedUser: the authorization code flow is required")
+	}
+	if a.tok == nil || (a.tok.AccessToken == "" && a.tok.RefreshToken == "") {
+		return nil, errors.New("AuthorizedUser: a token with an access or refresh token is required")
+	}
+	// The source's key names the user (the id_token's sub), so clients of
+	// different users may share one Store.
+	return a.flow.TokenSource(a.tok), nil
+}
+
+// TokenSource returns credentials that take tokens from src, for tokens
+// obtained some other way. The client still caches them, refreshes ahead of
+// expiry and replays a request once after a 401; if src implements
+// auth.Refresher, renewals go through it.
+func TokenSource(src oauth2.TokenSource) Credentials { return &tokenSource{src: src} }
+
+type tokenSource struct{ src oauth2.TokenSource }
+
+func (t *tokenSource) String() string { return fmt.Sprintf("stemsapi.TokenSource{%T}", t.src) }
+
+func (t *tokenSource) GoString() string { return t.String() }
+
+func (t *tokenSource) source(*config) (oauth2.TokenSource, error) {
+	if t.src == nil {
+		return nil, errors.New("TokenSource: nil token source")
+	}
+	return t.src, nil
+}
+
+// NewAuthCodeFlow returns the authorization code flow with PKCE for Stems
+// Accounts, for applications whose users sign in with their own Stems
+// account: send the user to the URL from AuthCodeURL, Exchange the code
+// that comes back to redirectURL, and pass the token to AuthorizedUser.
+//
+// clientID and redirectURL (which must match the API Client's
+// configuration) are required; clientSecret is for confidential clients
+// (web servers) and "" for public ones (native and desktop apps). The
+// default scopes are openid, resources_stems_api and offline_access (a
+// refresh token; the API Client must be configured for it). The options
+// that apply are WithAuthURL, WithTokenURL, WithScopes, WithHTTPClient,
+// WithUserAgent and WithLogger; any other is refused.
+func NewAuthCodeFlow(clientID, clientSecret, redirectURL string, opts ...Option) (*auth.AuthCodeFlow, error) {
+	cfg := defaultConfig()
+	cfg.scopes = DefaultAuthCodeScopes()
+	if err := cfg.apply(opts); err != nil {
+		return nil, fmt.Errorf("stemsapi: auth code flow: %w", err)
+	}
+	for _, name := range cfg.set {
+		switch name {
+		case "WithAuthURL", "WithTokenURL", "WithScopes", "WithHTTPClient", "WithUserAgent", "WithLogger":
+		default:
+			return nil, fmt.Errorf("stemsapi: auth code flow: %s does not apply here; pass it to NewClient", name)
+		}
+	}
+	if clientID == "" || redirectURL == "" {
+		return nil, errors.New("stemsapi: auth code flow: client id and redirect URL are required")
+	}
+	flow, err := auth.AuthorizationCode(&oauth2.Config{
+		ClientID:     clientID,
+		ClientSecret: clientSecret,
+		RedirectURL:  redirectURL,
+		Scopes:       cfg.scopes,
+		Endpoint:     oauth2.Endpoint{AuthURL: cfg.authURL, TokenURL: cfg.tokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	}, auth.AuthCodeOptions{FlowOptions: cfg.flowOptions(), PKCE: true})
+	if err != nil {
+		return nil, fmt.Errorf("stemsapi: auth code flow: %w", err)
+	}
+	return flow, nil
+}

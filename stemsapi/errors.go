@@ -1,0 +1,122 @@
+package stemsapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/gen/stems"
+	"github.com/complykit/complykit-go/internal/apiclient"
+)
+
+// Error is what the Comply One API answered when it was not a success: any
+// non-2xx status, or a 2xx whose body could not be used. Use it with
+// errors.As:
+//
+//	var se *stemsapi.Error
+//	if errors.As(err, &se) && se.StatusCode == http.StatusForbidden { ... }
+//
+// A token that cannot be obtained is an *auth.TokenError instead, and a
+// call without a company is ErrNoCompany.
+type Error struct {
+	// Op is the SDK operation, e.g. "list hazards".
+	Op string
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Code is Stems' "error" field, a short error code.
+	Code string
+	// Message is Stems' optional "message" field.
+	Message string
+	// Description is Stems' optional "error_description" field.
+	Description string
+	// RequestID is the request id header of the response, if any.
+	RequestID string
+	// RetryAfter is the Retry-After of a 429 or 503, if given.
+	RetryAfter time.Duration
+	// Reason says what was wrong with a response that was not Stems' error
+	// body (an HTML error page, malformed JSON, an oversized body).
+	Reason string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("stemsapi: " + e.Op + ": status " + strconv.Itoa(e.StatusCode))
+	if t := http.StatusText(e.StatusCode); t != "" && (e.StatusCode < 200 || e.StatusCode > 299) {
+		b.WriteString(" " + t)
+	}
+	if e.Code != "" {
+		b.WriteString(": " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Description != "" && e.Description != e.Message {
+		b.WriteString(": " + e.Description)
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id " + e.RequestID + ")")
+	}
+	return b.String()
+}
+
+// Temporary reports whether the same request may succeed later: 429 and 5xx.
+func (e *Error) Temporary() bool { return e.StatusCode == 429 || e.StatusCode >= 500 }
+
+// TokenExpired reports whether Stems refused the access token (401); the
+// client has already fetched a new token and replayed the request once.
+func (e *Error) TokenExpired() bool { return e.StatusCode == http.StatusUnauthorized }
+
+func newError(op string, resp *http.Response) *Error {
+	e := &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header))}
+	if d, ok := auth.RetryAfter(resp.Header, time.Now()); ok {
+		e.RetryAfter = d
+	}
+	body := apiclient.ReadErrorBody(resp)
+	var se stems.Error
+	if apiclient.ErrorFields(body, resp.Header.Get("Content-Type"), &se) &&
+		(se.Error != "" || se.Message != nil || se.ErrorDescription != nil) {
+		e.Code = clean(se.Error)
+		e.Message = clean(deref(se.Message))
+		e.Description = clean(deref(se.ErrorDescription))
+		return e
+	}
+	switch ct := resp.Header.Get("Content-Type"); {
+	case len(strings.TrimSpace(string(body))) == 0:
+		e.Reason = "empty response body"
+	case ct != "" && !apiclient.IsJSON(ct):
+		e.Reason = "response is not JSON (" + clean(strings.SplitN(ct, ";", 2)[0]) + ")"
+	default:
+		e.Reason = "response is not Stems' error body"
+	}
+	return e
+}
+
+func bodyError(op string, resp *http.Response, err error) error {
+	var be *apiclient.BodyError
+	if !errors.As(err, &be) {
+		return err
+	}
+	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header)), Reason: be.Error()}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// clean keeps provider text printable and bounded.
+func clean(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 512 {
+		s = s[:512] + "..."
+	}
+	return s
+}

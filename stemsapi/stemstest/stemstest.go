@@ -1,0 +1,935 @@
+// Package stemstest is a fake Stems Comply One API, with its Stems Accounts
+// token and authorize endpoints, for tests, in the spirit of
+// net/http/httptest: an in-process server on loopback, served from
+// specs/stems.yaml through the generated strict server, that validates every
+// request and every response against the contract.
+//
+// It acts like the real thing as far as the public docs go:
+//
+//   - a registered API client and users (username and password), each a
+//     member of some companies;
+//   - the password grant (a refresh token only when the scope includes
+//     offline_access), the refresh_token grant with rotation and an id_token
+//     on every refresh (reusing a spent refresh token gives invalid_grant),
+//     and the authorization code grant with PKCE: GET /auth/connect/authorize
+//     signs in a configured test user without a page and redirects to
+//     redirect_uri with code and state;
+//   - Accept: application/json is required at the token endpoint (a 400
+//     naming Accept otherwise);
+//   - access tokens expire on an injectable clock (default lifetime 1800 s,
+//     as documented); an expired or unknown token gets 401 with Stems'
+//     {error, message} body;
+//   - every API request needs X-Company-Context (a 400 from the contract
+//     otherwise), and a company the user is not a member of gets 403;
+//   - sample hazards, approval data, events and lookup data for companies
+//     "234" and "235", which the API's write operations change.
+//
+// Tests can script failures (429 with Retry-After, 5xx, malformed or slow
+// answers), read the request log and count token requests.
+//
+//	srv := stemstest.NewServer(t)
+//	client, _ := stemsapi.NewClient(srv.URL,
+//		stemsapi.Password(srv.ClientID, srv.ClientSecret, stemstest.DefaultUsername, stemstest.DefaultPassword),
+//		stemsapi.WithTokenURL(srv.TokenURL()), stemsapi.WithCompany(stemstest.DefaultCompany))
+//
+// The fake serves the Stems Accounts paths (/auth/connect/...) and the API
+// paths (/hazards, /events/...) on one loopback origin.
+package stemstest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/complykit/complykit-go/gen/stems"
+	"github.com/complykit/complykit-go/internal/fakeserver"
+)
+
+// Re-exported machinery, so tests can script the fake.
+type (
+	// Clock is an injectable clock; advance it to expire tokens.
+	Clock = fakeserver.Clock
+	// Fault is a scripted failure.
+	Fault = fakeserver.Fault
+	// Target selects token calls or API calls.
+	Target = fakeserver.Target
+	// Request is one logged request.
+	Request = fakeserver.Request
+)
+
+// Targets for Script. TokenCalls are the Stems Accounts endpoints (token and
+// authorize); APICalls are all others.
+const (
+	TokenCalls = fakeserver.TokenCalls
+	APICalls   = fakeserver.APICalls
+)
+
+// Scripted faults.
+var (
+	TooManyRequests = fakeserver.TooManyRequests
+	Status          = fakeserver.Status
+	Malformed       = fakeserver.Malformed
+	HTML            = fakeserver.HTML
+	Slow            = fakeserver.Slow
+	Reset           = fakeserver.Reset
+)
+
+// NewClock returns a manual clock.
+func NewClock(start time.Time) *Clock { return fakeserver.NewClock(start) }
+
+// Default credentials and companies. The user and company are the docs'
+// own examples (john.smith@contoso.com, X-Company-Context: 234).
+const (
+	DefaultClientID     = "stems-test-client"
+	DefaultClientSecret = "stems-test-secret"
+	DefaultUsername     = "john.smith@contoso.com"
+	DefaultPassword     = "P4ssw0rd"
+	// DefaultCompany and OtherCompany are the default user's companies,
+	// each with its own sample data.
+	DefaultCompany = "234"
+	OtherCompany   = "235"
+	// ForeignCompany exists but the default user is not a member: a
+	// request for it gets 403.
+	ForeignCompany = "999"
+)
+
+// Scopes the registered client may request.
+var allowedScopes = []string{"openid", "email", "profile", "resources_stems_api", "offline_access"}
+
+// user is a Stems Accounts user of the fake.
+type user struct {
+	username  string
+	password  string
+	companies []string
+}
+
+// Server is a running fake Stems API and Stems Accounts.
+type Server struct {
+	*fakeserver.Server
+	// ClientID and ClientSecret are the registered API client's
+	// credentials; ClientSecret is "" for a public client (PKCE only).
+	ClientID, ClientSecret string
+	// Issuer mints and checks the fake's tokens.
+	Issuer *fakeserver.Issuer
+
+	clock         *Clock
+	authorizeUser string
+
+	mu    sync.Mutex
+	users map[string]user
+	data  map[string]*companyData
+	seq   int64
+}
+
+type options struct {
+	clock         *Clock
+	lifetime      time.Duration
+	id, sec       string
+	users         []user
+	authorizeUser string
+	addr          string
+	reporter      func(string)
+}
+
+// Option configures the fake.
+type Option func(*options)
+
+// WithClock makes token expiry follow clock.
+func WithClock(c *Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithTokenLifetime sets expires_in of issued tokens (default 1800 s, as
+// documented).
+func WithTokenLifetime(d time.Duration) Option { return func(o *options) { o.lifetime = d } }
+
+// WithClient registers different client credentials. An empty secret makes
+// a public client: it sends no secret, and the authorize endpoint requires
+// a PKCE code challenge from it.
+func WithClient(id, secret string) Option { return func(o *options) { o.id, o.sec = id, secret } }
+
+// WithUser adds a user (or replaces the one with the same username), a
+// member of companies.
+func WithUser(username, password string, companies ...string) Option {
+	return func(o *options) {
+		o.users = append(o.users, user{username: username, password: password, companies: append([]string(nil), companies...)})
+	}
+}
+
+// WithAuthorizeUser names the user the authorize endpoint signs in (default
+// DefaultUsername). A login_hint naming another known user overrides it for
+// one request.
+func WithAuthorizeUser(username string) Option {
+	return func(o *options) { o.authorizeUser = username }
+}
+
+// WithAddr listens on addr (host:port) instead of a free loopback port.
+func WithAddr(addr string) Option { return func(o *options) { o.addr = addr } }
+
+// WithReporter receives contract violations of the fake's own responses
+// (NewServer reports them with t.Errorf).
+func WithReporter(f func(string)) Option { return func(o *options) { o.reporter = f } }
+
+// NewServer starts a fake for the test and closes it when the test ends.
+// A response of the fake that breaks the contract fails the test.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	opts = append([]Option{WithReporter(func(msg string) { t.Errorf("%s", msg) })}, opts...)
+	s, err := Start(opts...)
+	if err != nil {
+		t.Fatalf("stemstest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake that runs until Close (the CLI's `complykit fake`).
+func Start(opts ...Option) (*Server, error) {
+	o := options{
+		lifetime:      1800 * time.Second,
+		id:            DefaultClientID,
+		sec:           DefaultClientSecret,
+		authorizeUser: DefaultUsername,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.id == "" {
+		return nil, errors.New("stemstest: WithClient: empty client id")
+	}
+	if o.lifetime <= 0 {
+		return nil, errors.New("stemstest: WithTokenLifetime: must be positive")
+	}
+	s := &Server{
+		ClientID:      o.id,
+		ClientSecret:  o.sec,
+		clock:         o.clock,
+		authorizeUser: o.authorizeUser,
+		users:         map[string]user{DefaultUsername: {username: DefaultUsername, password: DefaultPassword, companies: []string{DefaultCompany, OtherCompany}}},
+		data:          sampleData(),
+		seq:           5000,
+	}
+	for _, u := range o.users {
+		if u.username == "" || u.password == "" {
+			return nil, errors.New("stemstest: WithUser: username and password are required")
+		}
+		s.users[u.username] = u
+	}
+	if _, ok := s.users[s.authorizeUser]; !ok {
+		return nil, fmt.Errorf("stemstest: WithAuthorizeUser: unknown user %q", s.authorizeUser)
+	}
+	s.Issuer = fakeserver.NewIssuer("stems-", o.clock, o.lifetime)
+	handler := stems.HandlerWithOptions(stems.NewStrictHandler(&api{s}, nil), stems.StdHTTPServerOptions{})
+	srv, err := fakeserver.Start(fakeserver.Config{
+		Name:        "stemstest",
+		Spec:        "stems.yaml",
+		Handler:     s.gate(handler),
+		IsTokenPath: isAccountsPath,
+		ErrorBody:   errorBody,
+		Issuer:      s.Issuer,
+		Reporter:    o.reporter,
+		Addr:        o.addr,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Server = srv
+	return s, nil
+}
+
+// Paths of the Stems Accounts endpoints.
+const (
+	tokenPath     = "/auth/connect/token"
+	authorizePath = "/auth/connect/authorize"
+)
+
+func isAccountsPath(p string) bool { return strings.HasPrefix(p, "/auth/connect/") }
+
+// TokenURL is the fake's token endpoint.
+func (s *Server) TokenURL() string { return s.URL + tokenPath }
+
+// AuthorizeURL is the fake's authorize endpoint.
+func (s *Server) AuthorizeURL() string { return s.URL + authorizePath }
+
+// Clock returns the fake's clock (nil: real time).
+func (s *Server) Clock() *Clock { return s.clock }
+
+// ReusedRefreshTokens counts refresh grants that presented a refresh token
+// already spent: a client that loses a rotated refresh token shows up here.
+func (s *Server) ReusedRefreshTokens() int64 { return s.Issuer.ReusedRefreshTokens() }
+
+// Hazards returns a copy of the approved hazards of company, as GET
+// /hazards would.
+func (s *Server) Hazards(company string) []stems.Hazard {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return clone(s.company(company).hazards)
+}
+
+// Events returns a copy of the event records of company, in the order they
+// were created.
+func (s *Server) Events(company string) []stems.EventRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.company(company)
+	out := make([]stems.EventRecord, 0, len(d.eventOrder))
+	for _, id := range d.eventOrder {
+		out = append(out, clone(d.events[id]))
+	}
+	return out
+}
+
+// errorBody is Stems' error body: {error, message, error_description}. At
+// the token endpoint it is an OAuth 2.0 error (error, error_description);
+// the API puts its text in message.
+func errorBody(token bool, status int, code, message string) any {
+	if token {
+		return stems.Error{Error: code, ErrorDescription: &message}
+	}
+	if status == http.StatusUnauthorized {
+		switch {
+		case strings.Contains(message, "expired"):
+			message = "The access token has expired"
+		case strings.Contains(message, "revoked"):
+			message = "The access token has been revoked"
+		}
+	}
+	return stems.Error{Error: code, Message: &message}
+}
+
+// gate runs in front of the generated handler, after the machinery has
+// validated the request and its bearer token: it refuses (403) a company
+// the token's user is not a member of, and hands the authorize handler the
+// undeclared login_hint.
+func (s *Server) gate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == authorizePath {
+			ctx := context.WithValue(r.Context(), loginHintKey{}, r.URL.Query().Get("login_hint"))
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		if isAccountsPath(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		tok, _ := fakeserver.BearerToken(r)
+		g, err := s.Issuer.Authenticate(tok)
+		if err != nil { // expired between the machinery's check and this one
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			fakeserver.WriteJSON(w, http.StatusUnauthorized, errorBody(false, http.StatusUnauthorized, "invalid_token", err.Error()))
+			return
+		}
+		company := r.Header.Get("X-Company-Context")
+		if !s.member(g.Subject, company) {
+			msg := fmt.Sprintf("The current user has no role in company %q", company)
+			fakeserver.WriteJSON(w, http.StatusForbidden, stems.Error{Error: "forbidden", Message: &msg})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type loginHintKey struct{}
+
+func (s *Server) member(username, company string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[username]
+	return ok && company != "" && slices.Contains(u.companies, company)
+}
+
+func (s *Server) user(username string) (user, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[username]
+	return u, ok
+}
+
+// company returns the data of a company, creating it empty. s.mu is held.
+func (s *Server) company(id string) *companyData {
+	d, ok := s.data[id]
+	if !ok {
+		d = newCompanyData()
+		s.data[id] = d
+	}
+	return d
+}
+
+// nextID returns a new resource id. s.mu is held.
+func (s *Server) nextID() int64 {
+	s.seq++
+	return s.seq
+}
+
+// reply is every response of the fake's handler. It implements each
+// operation's response interface and encodes its body with the model's own
+// MarshalJSON: the generated 200 response types are defined types that lose
+// the AdditionalProperties of their model (oapi-codegen issue #1250).
+type reply struct {
+	status      int
+	contentType string
+	location    string
+	body        any
+}
+
+func ok(body any) reply { return reply{status: http.StatusOK, body: body} }
+
+func fail(status int, code, message string) reply {
+	return reply{status: status, body: stems.Error{Error: code, Message: &message}}
+}
+
+func oauthError(status int, code, description string) reply {
+	return reply{status: status, body: stems.Error{Error: code, ErrorDescription: &description}}
+}
+
+func (r reply) visit(w http.ResponseWriter) error {
+	if r.location != "" {
+		w.Header().Set("Location", r.location)
+	}
+	if s, isText := r.body.(string); isText {
+		w.Header().Set("Content-Type", r.contentType)
+		w.WriteHeader(r.status)
+		_, err := w.Write([]byte(s))
+		return err
+	}
+	if r.body == nil {
+		w.WriteHeader(r.status)
+		return nil
+	}
+	b, err := json.Marshal(r.body)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(r.status)
+	_, err = w.Write(b)
+	return err
+}
+
+func (r reply) VisitAuthorizeResponse(w http.ResponseWriter) error      { return r.visit(w) }
+func (r reply) VisitRequestTokenResponse(w http.ResponseWriter) error   { return r.visit(w) }
+func (r reply) VisitGetEventLookupResponse(w http.ResponseWriter) error { return r.visit(w) }
+func (r reply) VisitCreateEventRequiringApprovalResponse(w http.ResponseWriter) error {
+	return r.visit(w)
+}
+func (r reply) VisitListEventFormsResponse(w http.ResponseWriter) error { return r.visit(w) }
+func (r reply) VisitUpdateEventRequiringApprovalResponse(w http.ResponseWriter) error {
+	return r.visit(w)
+}
+func (r reply) VisitListHazardsResponse(w http.ResponseWriter) error  { return r.visit(w) }
+func (r reply) VisitCreateHazardResponse(w http.ResponseWriter) error { return r.visit(w) }
+func (r reply) VisitUpdateHazardResponse(w http.ResponseWriter) error { return r.visit(w) }
+func (r reply) VisitCreateHazardForApprovalResponse(w http.ResponseWriter) error {
+	return r.visit(w)
+}
+func (r reply) VisitUpdateHazardForApprovalResponse(w http.ResponseWriter) error {
+	return r.visit(w)
+}
+func (r reply) VisitListHazardApprovalDataResponse(w http.ResponseWriter) error { return r.visit(w) }
+func (r reply) VisitGetHazardApprovalDataResponse(w http.ResponseWriter) error  { return r.visit(w) }
+
+// api implements the generated strict server.
+type api struct{ s *Server }
+
+func (a *api) RequestToken(ctx context.Context, req stems.RequestTokenRequestObject) (stems.RequestTokenResponseObject, error) {
+	b := req.Body
+	if b == nil {
+		return oauthError(http.StatusBadRequest, "invalid_request", "missing form body"), nil
+	}
+	s := a.s
+	if b.ClientId != s.ClientID {
+		return oauthError(http.StatusUnauthorized, "invalid_client", "Unknown client"), nil
+	}
+	if s.ClientSecret != "" && deref(b.ClientSecret) != s.ClientSecret {
+		return oauthError(http.StatusUnauthorized, "invalid_client", "Invalid client secret"), nil
+	}
+	var issued fakeserver.Issued
+	switch b.GrantType {
+	case stems.TokenRequestGrantTypePassword:
+		username, password := deref(b.Username), deref(b.Password)
+		if username == "" || password == "" {
+			return oauthError(http.StatusBadRequest, "invalid_request", "username and password are required"), nil
+		}
+		scopes, bad := parseScopes(deref(b.Scope))
+		if len(scopes) == 0 {
+			return oauthError(http.StatusBadRequest, "invalid_request", "scope is required"), nil
+		}
+		if bad != "" {
+			return oauthError(http.StatusBadRequest, "invalid_scope", fmt.Sprintf("scope %q is not configured for the client", bad)), nil
+		}
+		u, known := s.user(username)
+		if !known || u.password != password {
+			return oauthError(http.StatusBadRequest, "invalid_grant", "invalid_username_or_password"), nil
+		}
+		// The documented password response has no id_token.
+		issued = s.Issuer.Issue(fakeserver.Grant{ClientID: b.ClientId, Subject: username, Scopes: scopes},
+			slices.Contains(scopes, "offline_access"), false)
+	case stems.TokenRequestGrantTypeRefreshToken:
+		rt := deref(b.RefreshToken)
+		if rt == "" {
+			return oauthError(http.StatusBadRequest, "invalid_request", "refresh_token is required"), nil
+		}
+		var err error
+		// Seed 000: the refresh response carries a new refresh token and an id_token.
+		if issued, err = s.Issuer.Refresh(rt, b.ClientId, true); err != nil {
+			return oauthError(http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or already used"), nil
+		}
+	case stems.TokenRequestGrantTypeAuthorizationCode:
+		code, redirect := deref(b.Code), deref(b.RedirectUri)
+		if code == "" || redirect == "" {
+			return oauthError(http.StatusBadRequest, "invalid_request", "code and redirect_uri are required"), nil
+		}
+		g, err := s.Issuer.Redeem(code, b.ClientId, redirect, deref(b.CodeVerifier))
+		if err != nil {
+			return oauthError(http.StatusBadRequest, "invalid_grant", "The code is invalid, expired or already used, or the redirect_uri or code_verifier does not match"), nil
+		}
+		issued = s.Issuer.Issue(g, slices.Contains(g.Scopes, "offline_access"), true)
+	default:
+		return oauthError(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant type"), nil
+	}
+	typ := "Bearer"
+	resp := stems.TokenResponse{AccessToken: issued.AccessToken, TokenType: &typ, ExpiresIn: &issued.ExpiresIn}
+	if issued.RefreshToken != "" {
+		resp.RefreshToken = &issued.RefreshToken
+	}
+	if issued.IDToken != "" {
+		resp.IdToken = &issued.IDToken
+	}
+	if issued.Scope != "" {
+		resp.Scope = &issued.Scope
+	}
+	return ok(resp), nil
+}
+
+// parseScopes splits a scope parameter and reports the first scope the
+// client may not request.
+func parseScopes(scope string) (scopes []string, bad string) {
+	scopes = strings.Fields(scope)
+	for _, sc := range scopes {
+		if !slices.Contains(allowedScopes, sc) {
+			return scopes, sc
+		}
+	}
+	return scopes, ""
+}
+
+// Authorize signs in the configured test user at once (there is no sign-in
+// page) and sends the browser back to redirect_uri with a code.
+func (a *api) Authorize(ctx context.Context, req stems.AuthorizeRequestObject) (stems.AuthorizeResponseObject, error) {
+	s, p := a.s, req.Params
+	if p.ClientId != s.ClientID {
+		// Never redirect for an unknown client (RFC 6749 §4.1.2.1): show an error page.
+		return errorPage("unauthorized_client", "Unknown client"), nil
+	}
+	redirect, err := url.Parse(p.RedirectUri)
+	if err != nil || !redirect.IsAbs() || redirect.Host == "" || redirect.Fragment != "" {
+		return errorPage("invalid_request", "redirect_uri must be an absolute URL without a fragment"), nil
+	}
+	back := func(params url.Values) stems.AuthorizeResponseObject {
+		if p.State != nil {
+			params.Set("state", *p.State)
+		}
+		if p.ResponseMode != nil && *p.ResponseMode == stems.AuthorizeParamsResponseModeFormPost {
+			return formPost(p.RedirectUri, params)
+		}
+		q := redirect.Query()
+		for k, v := range params {
+			q[k] = v
+		}
+		u := *redirect
+		u.RawQuery = q.Encode()
+		return reply{status: http.StatusFound, location: u.String()}
+	}
+	failBack := func(code, desc string) stems.AuthorizeResponseObject {
+		return back(url.Values{"error": {code}, "error_description": {desc}})
+	}
+	scopes, bad := parseScopes(p.Scope)
+	switch {
+	case len(scopes) == 0:
+		return failBack("invalid_request", "scope is required"), nil
+	case bad != "":
+		return failBack("invalid_scope", fmt.Sprintf("scope %q is not configured for the client", bad)), nil
+	}
+	challenge, method := deref(p.CodeChallenge), ""
+	if p.CodeChallengeMethod != nil {
+		method = string(*p.CodeChallengeMethod)
+	}
+	switch {
+	case challenge == "" && method != "":
+		return failBack("invalid_request", "code_challenge_method without code_challenge"), nil
+	case challenge == "" && s.ClientSecret == "":
+		return failBack("invalid_request", "code_challenge is required (PKCE) for a public client"), nil
+	case challenge != "" && method == "":
+		method = "plain" // RFC 7636 §4.3
+	}
+	if challenge != "" && (len(challenge) < 43 || len(challenge) > 128) {
+		return failBack("invalid_request", "code_challenge must be 43 to 128 characters"), nil
+	}
+	username := s.authorizeUser
+	if hint, _ := ctx.Value(loginHintKey{}).(string); hint != "" {
+		if _, known := s.user(hint); known {
+			username = hint
+		}
+	}
+	code := s.Issuer.NewCode(fakeserver.Grant{ClientID: p.ClientId, Subject: username, Scopes: scopes}, p.RedirectUri, challenge, method)
+	return back(url.Values{"code": {code}}), nil
+}
+
+func errorPage(code, desc string) reply {
+	return reply{status: http.StatusOK, contentType: "text/html; charset=utf-8",
+		body: "<!DOCTYPE html><html><head><title>Error</title></head><body><h1>Sign-in error</h1><p>" +
+			html.EscapeString(code) + ": " + html.EscapeString(desc) + "</p></body></html>"}
+}
+
+// formPost is the OAuth 2.0 Form Post Response Mode page.
+func formPost(action string, params url.Values) reply {
+	var b strings.Builder
+	b.WriteString(`<!DOCTYPE html><html><head><title>Submit</title></head><body onload="document.forms[0].submit()"><form method="post" action="`)
+	b.WriteString(html.EscapeString(action))
+	b.WriteString(`">`)
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, `<input type="hidden" name="%s" value="%s">`, html.EscapeString(k), html.EscapeString(params.Get(k)))
+	}
+	b.WriteString(`</form></body></html>`)
+	return reply{status: http.StatusOK, contentType: "text/html; charset=utf-8", body: b.String()}
+}
+
+func (a *api) ListHazards(ctx context.Context, req stems.ListHazardsRequestObject) (stems.ListHazardsResponseObject, error) {
+	return ok(a.s.Hazards(req.Params.XCompanyContext)), nil
+}
+
+func (a *api) CreateHazard(ctx context.Context, req stems.CreateHazardRequestObject) (stems.CreateHazardResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := clone(*req.Body)
+	if h == nil {
+		h = stems.Hazard{}
+	}
+	if _, has := h["id"]; has {
+		return fail(http.StatusBadRequest, "invalid_request", "a new hazard must not carry an id"), nil
+	}
+	h["id"] = s.nextID()
+	d := s.company(req.Params.XCompanyContext)
+	d.hazards = append(d.hazards, h)
+	return ok(clone(h)), nil
+}
+
+func (a *api) UpdateHazard(ctx context.Context, req stems.UpdateHazardRequestObject) (stems.UpdateHazardResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := clone(*req.Body)
+	id, has := idOf(h["id"])
+	if !has {
+		return fail(http.StatusBadRequest, "invalid_request", "the hazard's id is required"), nil
+	}
+	d := s.company(req.Params.XCompanyContext)
+	for i := range d.hazards {
+		if cur, _ := idOf(d.hazards[i]["id"]); cur == id {
+			d.hazards[i] = h
+			return ok(clone(h)), nil
+		}
+	}
+	return fail(http.StatusNotFound, "not_found", "hazard "+id+" not found"), nil
+}
+
+func (a *api) ListHazardApprovalData(ctx context.Context, req stems.ListHazardApprovalDataRequestObject) (stems.ListHazardApprovalDataResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ok(clone(s.company(req.Params.XCompanyContext).approvals)), nil
+}
+
+func (a *api) GetHazardApprovalData(ctx context.Context, req stems.GetHazardApprovalDataRequestObject) (stems.GetHazardApprovalDataResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.company(req.Params.XCompanyContext)
+	if i := d.approval(req.Id); i >= 0 {
+		return ok(clone(d.approvals[i])), nil
+	}
+	return fail(http.StatusNotFound, "not_found", "hazard "+req.Id+" not found"), nil
+}
+
+func (a *api) CreateHazardForApproval(ctx context.Context, req stems.CreateHazardForApprovalRequestObject) (stems.CreateHazardForApprovalResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := clone(*req.Body)
+	if _, has := h.Get("id"); has {
+		return fail(http.StatusBadRequest, "invalid_request", "a new hazard must not carry an id"), nil
+	}
+	h.Set("id", s.nextID())
+	h.Set("status", "pending")
+	if h.ReportedDate == nil {
+		now := s.clock.Now().UTC().Format(time.RFC3339)
+		h.ReportedDate = &now
+	}
+	d := s.company(req.Params.XCompanyContext)
+	d.approvals = append(d.approvals, approvalData(h))
+	return ok(h), nil
+}
+
+func (a *api) UpdateHazardForApproval(ctx context.Context, req stems.UpdateHazardForApprovalRequestObject) (stems.UpdateHazardForApprovalResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := clone(*req.Body)
+	raw, _ := h.Get("id")
+	id, has := idOf(raw)
+	if !has {
+		return fail(http.StatusBadRequest, "invalid_request", "the hazard's id is required"), nil
+	}
+	d := s.company(req.Params.XCompanyContext)
+	i := d.approval(id)
+	if i < 0 {
+		return fail(http.StatusNotFound, "not_found", "hazard "+id+" not found"), nil
+	}
+	h.Set("status", "pending")
+	d.approvals[i] = approvalData(h)
+	return ok(h), nil
+}
+
+// approvalData is how a hazard submitted for approval is listed.
+func approvalData(h stems.HazardApproval) stems.HazardApprovalData {
+	out := stems.HazardApprovalData{Actions: &[]stems.HazardAction{}, SuggestedActions: &[]stems.HazardAction{}}
+	for k, v := range h.AdditionalProperties {
+		out.Set(k, v)
+	}
+	if h.ReportedDate != nil {
+		out.Set("reportedDate", *h.ReportedDate)
+	}
+	return out
+}
+
+func (a *api) CreateEventRequiringApproval(ctx context.Context, req stems.CreateEventRequiringApprovalRequestObject) (stems.CreateEventRequiringApprovalResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ev := clone(*req.Body)
+	if _, has := ev.Get("id"); has {
+		return fail(http.StatusBadRequest, "invalid_request", "a new event must not carry an id"), nil
+	}
+	if ev.EventDetails == nil || ev.EventDetails.EventFormId == nil {
+		return fail(http.StatusBadRequest, "invalid_request", "eventDetails.eventFormId is required"), nil
+	}
+	n := s.nextID()
+	ev.Set("id", n)
+	ev.Set("status", "awaiting_approval")
+	id := strconv.FormatInt(n, 10)
+	d := s.company(req.Params.XCompanyContext)
+	d.putEvent(id, ev)
+	return ok(clone(ev)), nil
+}
+
+func (a *api) UpdateEventRequiringApproval(ctx context.Context, req stems.UpdateEventRequiringApprovalRequestObject) (stems.UpdateEventRequiringApprovalResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.company(req.Params.XCompanyContext)
+	if _, exists := d.events[req.Id]; !exists {
+		return fail(http.StatusNotFound, "not_found", "event "+req.Id+" not found"), nil
+	}
+	ev := clone(*req.Body)
+	if raw, has := ev.Get("id"); has {
+		if id, _ := idOf(raw); id != req.Id {
+			return fail(http.StatusBadRequest, "invalid_request", "the body's id does not match the path"), nil
+		}
+	}
+	n, err := strconv.ParseInt(req.Id, 10, 64)
+	if err == nil {
+		ev.Set("id", n)
+	} else {
+		ev.Set("id", req.Id)
+	}
+	ev.Set("status", "awaiting_approval")
+	d.putEvent(req.Id, ev)
+	return ok(clone(ev)), nil
+}
+
+func (a *api) ListEventForms(ctx context.Context, req stems.ListEventFormsRequestObject) (stems.ListEventFormsResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.company(req.Params.XCompanyContext)
+	if _, exists := d.events[req.Id]; !exists {
+		return fail(http.StatusNotFound, "not_found", "event "+req.Id+" not found"), nil
+	}
+	forms := clone(d.forms[req.Id])
+	if forms == nil {
+		forms = []stems.EventForm{}
+	}
+	return ok(forms), nil
+}
+
+func (a *api) GetEventLookup(ctx context.Context, req stems.GetEventLookupRequestObject) (stems.GetEventLookupResponseObject, error) {
+	s := a.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ok(clone(s.company(req.Params.XCompanyContext).lookup)), nil
+}
+
+func newCompanyData() *companyData {
+	return &companyData{
+		hazards:   []stems.Hazard{},
+		approvals: []stems.HazardApprovalData{},
+		events:    map[string]stems.EventRecord{},
+		forms:     map[string][]stems.EventForm{},
+	}
+}
+
+// companyData is what one company sees.
+type companyData struct {
+	hazards    []stems.Hazard
+	approvals  []stems.HazardApprovalData
+	events     map[string]stems.EventRecord
+	eventOrder []string
+	forms      map[string][]stems.EventForm
+	lookup     stems.EventLookup
+}
+
+func (d *companyData) approval(id string) int {
+	for i, a := range d.approvals {
+		raw, _ := a.Get("id")
+		if cur, _ := idOf(raw); cur == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// putEvent stores ev; its form is the event's eventDetails as entered.
+func (d *companyData) putEvent(id string, ev stems.EventRecord) {
+	if _, exists := d.events[id]; !exists {
+		d.eventOrder = append(d.eventOrder, id)
+	}
+	d.events[id] = ev
+	form := stems.EventForm{}
+	if det := ev.EventDetails; det != nil {
+		form.Subheading, form.AdditionalInformation = det.Subheading, det.AdditionalInformation
+		if det.EventFormId != nil {
+			form.Set("eventFormId", det.EventFormId)
+		}
+	}
+	d.forms[id] = []stems.EventForm{form}
+}
+
+// idOf renders a JSON id (a number or a string) as a path segment.
+func idOf(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, x != ""
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case int:
+		return strconv.Itoa(x), true
+	case json.Number:
+		return x.String(), true
+	}
+	return "", false
+}
+
+// clone deep-copies a model through its JSON form, so that what a handler
+// returns never aliases the fake's state.
+func clone[T any](v T) T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("stemstest: clone: " + err.Error())
+	}
+	var out T
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic("stemstest: clone: " + err.Error())
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// sampleData is the data the fake starts with. Stems publishes no resource
+// schema, so the fields beyond the documented ones are invented but
+// plausible; every record carries a numeric id.
+func sampleData() map[string]*companyData {
+	str := func(s string) *string { return &s }
+	num := func(n int64) *stems.EventFormId {
+		var id stems.EventFormId
+		if err := id.FromNumericId(n); err != nil {
+			panic(err)
+		}
+		return &id
+	}
+	lookup := stems.EventLookup{EventRecordForms: &[]map[string]interface{}{
+		{"id": 1, "name": "Injury"},
+		{"id": 2, "name": "Damage"},
+		{"id": 3, "name": "Environment"},
+		{"id": 4, "name": "Near miss"},
+	}}
+	lookup.Set("severities", []string{"Low", "Medium", "High", "Critical"})
+
+	main := newCompanyData()
+	main.hazards = []stems.Hazard{
+		{"id": 1001, "title": "Wet floor in the loading bay", "location": "Warehouse 2", "riskRating": "Medium", "status": "approved"},
+		{"id": 1002, "title": "Frayed extension lead", "location": "Workshop", "riskRating": "High", "status": "approved"},
+	}
+	main.lookup = lookup
+	approvals := []stems.HazardApprovalData{
+		{
+			Actions:          &[]stems.HazardAction{{"id": 1, "description": "Mop and place a warning sign", "completed": true}},
+			SuggestedActions: &[]stems.HazardAction{{"description": "Fix the roof leak above bay 3"}},
+		},
+		{
+			Actions:          &[]stems.HazardAction{},
+			SuggestedActions: &[]stems.HazardAction{{"description": "Replace the lead and tag-test the others"}},
+		},
+	}
+	approvals[0].Set("id", 1001)
+	approvals[0].Set("title", "Wet floor in the loading bay")
+	approvals[0].Set("reportedDate", "2024-03-04T09:15:00Z")
+	approvals[0].Set("status", "approved")
+	approvals[1].Set("id", 1003)
+	approvals[1].Set("title", "Blocked fire exit")
+	approvals[1].Set("reportedDate", "2024-03-06T14:02:00Z")
+	approvals[1].Set("status", "pending")
+	main.approvals = approvals
+
+	ev := stems.EventRecord{EventDetails: &stems.EventDetails{
+		EventFormId:           num(1),
+		Subheading:            str("Forklift clipped a racking upright"),
+		AdditionalInformation: str("No injuries; racking inspected and tagged out."),
+		SelectedChecklists:    &[]interface{}{map[string]interface{}{"id": 7, "name": "Racking inspection"}},
+		QuestionnaireAnswers:  &[]interface{}{map[string]interface{}{"questionId": 3, "answer": "No"}},
+		FreeText1:             str("Shift B"),
+	}}
+	ev.Set("id", 2001)
+	ev.Set("status", "awaiting_approval")
+	main.putEvent("2001", ev)
+
+	other := newCompanyData()
+	other.hazards = []stems.Hazard{
+		{"id": 3001, "title": "Uneven paving at the site entrance", "location": "Gate 1", "riskRating": "Low", "status": "approved"},
+	}
+	other.lookup = clone(lookup)
+	foreign := newCompanyData()
+	foreign.hazards = []stems.Hazard{{"id": 9001, "title": "Not yours to see", "status": "approved"}}
+	return map[string]*companyData{DefaultCompany: main, OtherCompany: other, ForeignCompany: foreign}
+}
