@@ -1,0 +1,128 @@
+package cloudcomplitest_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
+	"github.com/complykit/complykit-go/gen/cloudcompli"
+)
+
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func get(t *testing.T, rawURL, token string) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, rawURL, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func postForm(t *testing.T, rawURL string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.PostForm(rawURL, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestCustomDataAndNoUIToken(t *testing.T) {
+	data := cloudcomplitest.SampleData()
+	data.Projects = []cloudcompli.Project{{Id: "p1", ClassificationId: "c1"}}
+	srv := cloudcomplitest.NewServer(t, cloudcomplitest.WithData(data), cloudcomplitest.WithStaticToken(""),
+		cloudcomplitest.WithClient("my-client", "my-secret"))
+	data.Projects[0].Id = "changed after start"
+
+	if status, _, _ := get(t, srv.URL+"/api/v2/projects", cloudcomplitest.DefaultStaticToken); status != 401 {
+		t.Errorf("default UI token: status %d; want 401 when none is registered", status)
+	}
+	status, _, body := get(t, srv.URL+"/api/v2/projects", srv.GenerateToken())
+	if status != 200 || strings.TrimSpace(body) != `[{"classification_id":"c1","id":"p1"}]` {
+		t.Errorf("projects: %d %s; want the custom data as given at start", status, body)
+	}
+	status, tok := postForm(t, srv.TokenURL(), url.Values{"grant_type": {"client_credentials"}, "client_id": {"my-client"}, "client_secret": {"my-secret"}})
+	if status != 200 || tok["expires_in"] != float64(31536000) || tok["token_type"] != "Bearer" {
+		t.Errorf("token: %d %v; want a one-year bearer token for the registered client", status, tok)
+	}
+}
+
+func TestAuthorizeRedirect(t *testing.T) {
+	clock := cloudcomplitest.NewClock(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	srv := cloudcomplitest.NewServer(t, cloudcomplitest.WithClock(clock))
+	q := url.Values{
+		"response_type": {"code"}, "client_id": {srv.ClientID}, "client_secret": {srv.ClientSecret},
+		"redirect_uri": {"https://app.example/cb?tenant=7"},
+	}
+	status, h, _ := get(t, srv.AuthorizeURL()+"?"+q.Encode(), "")
+	loc, err := url.Parse(h.Get("Location"))
+	if status != http.StatusFound || err != nil {
+		t.Fatalf("authorize: %d %q", status, h.Get("Location"))
+	}
+	if loc.Host != "app.example" || loc.Query().Get("tenant") != "7" || loc.Query().Get("code") == "" || loc.Query().Has("state") {
+		t.Errorf("Location = %s; want redirect_uri with its query kept, a code and no state", loc)
+	}
+
+	// Codes expire after ten minutes on the fake's clock.
+	clock.Advance(11 * time.Minute)
+	status, body := postForm(t, srv.TokenURL(), url.Values{
+		"grant_type": {"authorization_code"}, "response_type": {"code"}, "code": {loc.Query().Get("code")},
+		"redirect_uri": {"https://app.example/cb?tenant=7"}, "client_id": {srv.ClientID}, "client_secret": {srv.ClientSecret},
+	})
+	if status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("expired code: %d %v; want 400 invalid_grant", status, body)
+	}
+
+	// Missing client_secret breaks the documented authorize URL.
+	q.Del("client_secret")
+	if status, _, body := get(t, srv.AuthorizeURL()+"?"+q.Encode(), ""); status != 400 || !strings.Contains(body, "client_secret") {
+		t.Errorf("no client_secret: %d %s; want a 400 naming it", status, body)
+	}
+}
+
+func TestEntriesAreCopies(t *testing.T) {
+	srv := cloudcomplitest.NewServer(t)
+	path := srv.URL + "/api/v2/projects/" + cloudcomplitest.SampleProjectID + "/forms/" + cloudcomplitest.SampleFormName
+	req, _ := http.NewRequest(http.MethodPost, path, strings.NewReader(`{"notes":"ok"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+srv.StaticToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("submit: %d", resp.StatusCode)
+	}
+	got := srv.Entries()
+	got[0].Fields["notes"] = "tampered"
+	if again := srv.Entries(); again[0].Fields["notes"] != "ok" {
+		t.Errorf("stored entry changed through a copy: %v", again[0].Fields)
+	}
+}
+
+func TestStartStandalone(t *testing.T) {
+	srv, err := cloudcomplitest.Start(cloudcomplitest.WithAddr("127.0.0.1:0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if status, _, body := get(t, srv.URL+"/api/v2/company", srv.StaticToken); status != 200 || !strings.Contains(body, "Example Stormwater Co.") {
+		t.Errorf("company: %d %s", status, body)
+	}
+}

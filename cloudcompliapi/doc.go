@@ -1,0 +1,77 @@
+// Package cloudcompliapi is a client for the CloudCompli API v2
+// (environmental compliance: projects, their forms, form entries and
+// photos), authenticated with OAuth 2.0.
+//
+// # Getting started
+//
+//	client, err := cloudcompliapi.NewClient("https://example.compli.cloud",
+//		cloudcompliapi.ClientCredentials{
+//			ClientID:     os.Getenv("CLOUDCOMPLI_CLIENT_ID"),
+//			ClientSecret: os.Getenv("CLOUDCOMPLI_CLIENT_SECRET"),
+//		})
+//	projects, err := client.ListProjects(ctx)
+//
+// # Instances
+//
+// Every CloudCompli customer has its own host, and there is no shared
+// default: NewClient requires the instance URL (https, or a bare host
+// name). The token endpoint (/oauth2/token), the authorize endpoint
+// (/oauth2/authorize) and the API (/api/v2) all live under it, and
+// credentials are only ever sent to that origin.
+//
+// # Credentials
+//
+// CloudCompli offers three ways in, and Credentials is one of them:
+//
+//   - ClientCredentials: the client credentials grant, for system-level
+//     integrations of one instance (Settings > App Settings > API Clients).
+//     The client fetches a token on first use and a new one when it expires
+//     or is refused.
+//   - StaticToken: a token generated in that same settings page, valid for
+//     one year or until Revoke All Tokens. It is never renewed: once
+//     CloudCompli refuses it, calls fail with a 401 *Error (the request is
+//     replayed once, with the same token, and never more).
+//   - UserToken: a token from the authorization code grant, which acts for a
+//     user with that user's permissions. NewAuthCodeFlow builds the flow
+//     for an instance; ParseCallback reads the code from the redirect.
+//
+// # Vendor quirks of the authorization code grant
+//
+// CloudCompli's documented authorization code grant differs from RFC 6749
+// in two ways, and NewAuthCodeFlow follows the documentation:
+//
+//   - the authorize URL carries client_secret. The user's browser sees the
+//     secret, and it may be kept in browser history, proxy and server logs
+//     and Referer headers: consider it known to your users;
+//   - the code exchange carries response_type=code in its body.
+//
+// CloudCompli documents no PKCE and no refresh token for it: a user token
+// lasts a year, after which calls fail with auth.ErrSignInRequired and the
+// user must sign in again.
+//
+// # Tokens
+//
+// Tokens last one year (expires_in 31536000). The client shares one token
+// between goroutines, renews it in the background before it expires, and
+// after a 401 gets a new one and replays the request once. WithStore
+// persists tokens across restarts or shares them across a fleet (see
+// auth/redisstore); give UserToken a Subject when users share a Store.
+//
+// # Errors and retries
+//
+// Any non-2xx answer, or a 2xx whose body cannot be used, is an *Error
+// carrying the status, CloudCompli's error and error_description, and the
+// request id. CloudCompli documents no error format or rate limit; the
+// client reads the RFC 6749 shape and tolerates any other body. GET
+// requests are retried after 429, 502, 503 and 504 with exponential
+// backoff and jitter, honouring Retry-After; form entries and photos
+// (POST) are not, unless the context carries auth.WithIdempotent. A
+// token that cannot be obtained gives an *auth.TokenError; an argument a
+// method cannot use gives an error wrapping ErrInvalidArgument, before
+// anything is sent.
+//
+// # Testing
+//
+// Package cloudcomplitest runs a fake CloudCompli instance validated against
+// the contract, with both grants, UI tokens and sample data.
+package cloudcompliapi

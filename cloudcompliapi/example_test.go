@@ -1,0 +1,162 @@
+package cloudcompliapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/url"
+
+	"github.com/complykit/complykit-go/cloudcompliapi"
+	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
+)
+
+// List the projects of an instance and the forms they can submit, with
+// client credentials. The fake stands in for https://example.compli.cloud.
+func Example() {
+	srv, err := cloudcomplitest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	client, err := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.ClientCredentials{
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	projects, err := client.ListProjects(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range projects {
+		name, _ := p.Get("name")
+		cls, err := client.GetClassification(ctx, p.ClassificationId)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, f := range cls.Forms {
+			fmt.Printf("%s: %s\n", name, f.Name)
+		}
+	}
+	// Output:
+	// Harbor Street Construction Site: construction-inspection
+	// Harbor Street Construction Site: bmp-maintenance
+	// Riverside Industrial Facility: industrial-inspection
+}
+
+// Submit a form entry and attach a photo to it.
+func ExampleClient_AttachPhoto() {
+	srv, _ := cloudcomplitest.Start()
+	defer srv.Close()
+	client, _ := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.ClientCredentials{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret})
+	ctx := context.Background()
+
+	entry, err := client.SubmitFormEntry(ctx, cloudcomplitest.SampleProjectID, "construction-inspection",
+		cloudcompliapi.FormEntryData{"inspector": "Ivy Inspector", "rain_event": false})
+	if err != nil {
+		log.Fatal(err)
+	}
+	jpeg := []byte{0xff, 0xd8, 0xff, 0xe0} // your photo's bytes
+	photo, err := client.AttachPhoto(ctx, cloudcomplitest.SampleProjectID, "construction-inspection", entry.Id,
+		cloudcompliapi.PhotoAttachment{Image: jpeg, MIMEType: "image/jpeg", Description: "north outfall"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(entry.Id, len(photo.Data))
+	// Output: 64b7f0c2a1e4d30000000001 4
+}
+
+// A token generated in CloudCompli's web UI (Settings > App Settings > API
+// Clients > Manage > Generate a Token).
+func ExampleStaticToken() {
+	srv, _ := cloudcomplitest.Start()
+	defer srv.Close()
+
+	client, err := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.StaticToken{Token: srv.StaticToken})
+	if err != nil {
+		log.Fatal(err)
+	}
+	company, err := client.GetCompany(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(company["name"])
+
+	// Revoke All Tokens: the client cannot fetch another one.
+	srv.RevokeAllTokens()
+	_, err = client.GetCompany(context.Background())
+	var ce *cloudcompliapi.Error
+	if errors.As(err, &ce) && ce.TokenExpired() {
+		fmt.Println(ce.StatusCode, ce.Code)
+	}
+	// Output:
+	// Example Stormwater Co.
+	// 401 invalid_token
+}
+
+// Sign a user in with the authorization code grant and act for them.
+func ExampleNewAuthCodeFlow() {
+	srv, _ := cloudcomplitest.Start()
+	defer srv.Close()
+	app := cloudcompliapi.AuthCodeApp{
+		ClientID:     srv.ClientID,
+		ClientSecret: srv.ClientSecret, // goes on the authorize URL: a CloudCompli quirk
+		RedirectURL:  "https://app.example/cloudcompli/callback",
+	}
+	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, app)
+	if err != nil {
+		log.Fatal(err)
+	}
+	state := "random-state-kept-in-the-session"
+	authURL, _ := flow.AuthCodeURL(state)
+
+	// Your app redirects the user's browser to authURL; CloudCompli sends it
+	// back to RedirectURL. Here the fake signs the test user in at once.
+	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := browser.Get(authURL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	callback, _ := url.Parse(resp.Header.Get("Location"))
+
+	// In your callback handler: ParseCallback(r.URL, state).
+	code, err := cloudcompliapi.ParseCallback(callback, state)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok, err := flow.Exchange(context.Background(), code, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.UserToken{App: app, Token: tok})
+	if err != nil {
+		log.Fatal(err)
+	}
+	user, err := client.GetUser(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(user["email"])
+	// Output: ivy.inspector@example.com
+}
+
+// Errors from the API are *cloudcompliapi.Error values carrying
+// CloudCompli's error and error_description.
+func ExampleError() {
+	srv, _ := cloudcomplitest.Start()
+	defer srv.Close()
+	client, _ := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.ClientCredentials{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret})
+
+	_, err := client.GetForm(context.Background(), "no-such-form")
+	var ce *cloudcompliapi.Error
+	if errors.As(err, &ce) {
+		fmt.Println(ce.StatusCode, ce.Code, ce.Description)
+	}
+	// Output: 404 not_found no form no-such-form
+}
