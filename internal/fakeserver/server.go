@@ -120,6 +120,14 @@ type Config struct {
 	// GraphQL errors, say); it returns the status and message of a refusal,
 	// or 0 to let the request through.
 	Authenticate func(r *http.Request, op *openapi3.Operation) (status int, code, message string)
+	// Precheck, if set, sees every request (token requests included) after
+	// scripted faults and before contract validation, and may refuse it
+	// with the status and ErrorBody(token, status, code, message) it
+	// returns: a provider-specific refusal that takes the place of the
+	// generic 400 (First AML's 403 for an unknown audience, say), or a check
+	// the contract cannot express. body is the request body, which
+	// Precheck must not modify. It returns 0 to let the request through.
+	Precheck func(r *http.Request, body []byte, token bool) (status int, code, message string)
 }
 
 // Server is a running fake.
@@ -246,6 +254,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if !f.Pass {
 			s.serveFault(rec, isToken, f)
+			return
+		}
+	}
+
+	if s.cfg.Precheck != nil {
+		if status, code, msg := s.cfg.Precheck(r, body, isToken); status != 0 {
+			s.fail(rec, isToken, status, code, msg, &entry)
 			return
 		}
 	}

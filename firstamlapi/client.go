@@ -1,0 +1,395 @@
+package firstamlapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/Khan/genqlient/graphql"
+	"golang.org/x/oauth2"
+
+	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/gen/firstaml"
+	"github.com/complykit/complykit-go/gen/firstamlgql"
+	"github.com/complykit/complykit-go/internal/apiclient"
+)
+
+// The sandbox endpoints. First AML documents the GraphQL URL; the token
+// endpoint's host is inferred to be the same (see info.x-decisions in
+// specs/firstaml.yaml). The production host is not public, so there is no
+// production constant: pass both WithTokenURL and WithGraphQLURL.
+const (
+	SandboxTokenURL   = "https://public-api-sandbox.firstaml.com/oauth/token"
+	SandboxGraphQLURL = "https://public-api-sandbox.firstaml.com/graphql/"
+)
+
+// Audience is the audience of every token request ("a constant value at
+// present", as First AML's docs put it).
+const Audience = string(firstaml.TokenRequestAudienceFirstAML)
+
+// The documented scopes. Me reports which ones a client was granted.
+const (
+	// ScopeCaseManagement allows the create mutations.
+	ScopeCaseManagement = "case-management"
+	// ScopeReadOnly allows reading case data (CaseDetails).
+	ScopeReadOnly = "read-only"
+	// ScopeAPIManagement allows managing webhooks through the API.
+	ScopeAPIManagement = "api-management"
+)
+
+// tokenPath is the documented path of the token endpoint, which the
+// generated client appends to its server URL.
+const tokenPath = "/oauth/token"
+
+// Client calls First AML's Public API (GraphQL). It is safe for concurrent
+// use; make one per set of credentials and reuse it.
+type Client struct {
+	graphqlURL string
+	tokenURL   string
+	doer       *auth.Doer // queries: retried per the retry policy
+	mutDoer    *auth.Doer // mutations: never retried (a 401 is still replayed once)
+	cache      *auth.Cache
+	maxBody    int64
+	userAgent  []string
+}
+
+type config struct {
+	tokenURL   string
+	graphqlURL string
+	httpClient *http.Client
+	store      auth.Store
+	logger     *slog.Logger
+	product    string
+	retry      *auth.RetryPolicy
+	source     oauth2.TokenSource
+	cacheOpts  auth.CacheOptions
+	maxBody    int64
+}
+
+// Option configures a Client. Every option is optional: without any, the
+// client talks to First AML's sandbox.
+type Option func(*config) error
+
+// WithTokenURL sets the token endpoint, e.g. your production host's
+// https://<host>/oauth/token. Optional; default SandboxTokenURL. It must
+// be given together with WithGraphQLURL, since First AML's production host
+// is not public and a client must never mix environments. The path must
+// end with /oauth/token, the documented path. It must be https, or http on
+// a loopback host (a fake).
+func WithTokenURL(u string) Option {
+	return func(c *config) error {
+		parsed, err := auth.CheckURL(u)
+		if err != nil {
+			return fmt.Errorf("WithTokenURL: %w", err)
+		}
+		if !strings.HasSuffix(parsed.Path, tokenPath) || parsed.RawQuery != "" || parsed.Fragment != "" {
+			return fmt.Errorf("WithTokenURL: the path must end with %s (the documented token path) and carry no query", tokenPath)
+		}
+		c.tokenURL = parsed.String()
+		return nil
+	}
+}
+
+// WithGraphQLURL sets the GraphQL endpoint, e.g. your production host's
+// https://<host>/graphql/. Optional; default SandboxGraphQLURL. It must be
+// given together with WithTokenURL. It must be https, or http on a
+// loopback host (a fake). Credentials are sent to its origin only.
+func WithGraphQLURL(u string) Option {
+	return func(c *config) error {
+		parsed, err := auth.CheckURL(u)
+		if err != nil {
+			return fmt.Errorf("WithGraphQLURL: %w", err)
+		}
+		c.graphqlURL = parsed.String()
+		return nil
+	}
+}
+
+// WithHTTPClient sends every request, token requests included, with hc.
+// Optional; default: a client with auth.DefaultHTTPTimeout. The client
+// uses copies whose redirect policies keep credentials on their origin.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("WithHTTPClient: nil client")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithStore persists tokens, e.g. in an auth.FileStore or a Redis store
+// shared by a fleet, so that restarts do not fetch new ones. Optional;
+// default: in memory.
+func WithStore(s auth.Store) Option { return func(c *config) error { c.store = s; return nil } }
+
+// WithLogger logs token fetches, refreshes and retries (never a secret).
+// Optional; default: no logging.
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
+
+// WithUserAgent puts your product first in the User-Agent, e.g.
+// "acme-onboarding/2.1". Optional but recommended: First AML's go-live
+// review asks every integration to identify itself on every request. The
+// SDK always sends its own name and version after yours.
+func WithUserAgent(product string) Option {
+	return func(c *config) error {
+		if strings.ContainsAny(product, "\r\n") {
+			return errors.New("WithUserAgent: product contains a line break")
+		}
+		c.product = product
+		return nil
+	}
+}
+
+// WithRetryPolicy replaces the retry policy of queries (Me, CaseDetails).
+// Optional; default: auth.RetryPolicy{} (429, 502, 503, 504 and connection
+// errors, exponential backoff with jitter, Retry-After honoured, as First
+// AML's go-live review asks). Mutations are never retried, whatever the
+// policy: a create that may have reached First AML is not sent twice.
+func WithRetryPolicy(p auth.RetryPolicy) Option {
+	return func(c *config) error { c.retry = &p; return nil }
+}
+
+// WithTokenSource uses src for tokens instead of the client credentials
+// flow. Optional; clientID and clientSecret may then be empty.
+func WithTokenSource(src oauth2.TokenSource) Option {
+	return func(c *config) error {
+		if src == nil {
+			return errors.New("WithTokenSource: nil source")
+		}
+		c.source = src
+		return nil
+	}
+}
+
+// WithCacheOptions tunes the token cache (refresh-ahead share, expiry
+// margin, clock). Optional. Store and Logger are taken from WithStore and
+// WithLogger.
+func WithCacheOptions(o auth.CacheOptions) Option {
+	return func(c *config) error { c.cacheOpts = o; return nil }
+}
+
+// WithMaxResponseBytes caps the size of a response body. Optional; default
+// 16 MiB.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return errors.New("WithMaxResponseBytes: must be positive")
+		}
+		c.maxBody = n
+		return nil
+	}
+}
+
+// NewClient returns a client for First AML's sandbox authenticated with
+// the client credentials First AML issued (both required unless
+// WithTokenSource is given). For production, pass WithTokenURL and
+// WithGraphQLURL.
+func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
+	var cfg config
+	for _, opt := range opts {
+		if err := opt(&cfg); err != nil {
+			return nil, fmt.Errorf("firstamlapi: %w", err)
+		}
+	}
+	switch {
+	case cfg.tokenURL == "" && cfg.graphqlURL == "":
+		cfg.tokenURL, cfg.graphqlURL = SandboxTokenURL, SandboxGraphQLURL
+	case cfg.tokenURL == "" || cfg.graphqlURL == "":
+		return nil, errors.New("firstamlapi: WithTokenURL and WithGraphQLURL go together: First AML's production host is not public, so leaving the sandbox takes both URLs")
+	}
+	ua := apiclient.UserAgent(cfg.product)
+	src := cfg.source
+	if src == nil {
+		flow, err := newTokenFlow(clientID, clientSecret, cfg.tokenURL, ua, cfg.httpClient, cfg.logger)
+		if err != nil {
+			return nil, err
+		}
+		src = flow
+	}
+	co := cfg.cacheOpts
+	co.Store, co.Logger = cfg.store, cfg.logger
+	cache, err := auth.NewCache(src, co)
+	if err != nil {
+		return nil, fmt.Errorf("firstamlapi: %w", err)
+	}
+	doer, err := auth.NewDoer(cache, auth.DoerOptions{BaseURL: cfg.graphqlURL, HTTPClient: cfg.httpClient, Retry: cfg.retry, Logger: cfg.logger})
+	if err != nil {
+		return nil, fmt.Errorf("firstamlapi: %w", err)
+	}
+	// Mutations go through a Doer that never retries, so that no context
+	// marked with auth.WithIdempotent can make a create happen twice.
+	mutDoer, err := auth.NewDoer(cache, auth.DoerOptions{BaseURL: cfg.graphqlURL, HTTPClient: cfg.httpClient, Retry: &auth.RetryPolicy{MaxAttempts: 1}, Logger: cfg.logger})
+	if err != nil {
+		return nil, fmt.Errorf("firstamlapi: %w", err)
+	}
+	c := &Client{
+		graphqlURL: cfg.graphqlURL,
+		tokenURL:   cfg.tokenURL,
+		doer:       doer,
+		mutDoer:    mutDoer,
+		cache:      cache,
+		maxBody:    cfg.maxBody,
+		userAgent:  []string{ua},
+	}
+	return c, nil
+}
+
+// Me returns the API client behind the credentials: its id, name, granted
+// scopes and the organizations (with their offices) it can read cases of
+// or create cases for. It is the documented first call to check
+// credentials. Queries are retried per the retry policy.
+func (c *Client) Me(ctx context.Context) (*APIClient, error) {
+	x := c.newExchange("Me", c.doer)
+	resp, err := firstamlgql.Me(auth.WithIdempotent(ctx), x)
+	if err != nil {
+		return nil, x.wrap(err)
+	}
+	if resp.Me.ApiClientId == "" { // non-null in the schema: no me at all
+		return nil, x.noResult("me")
+	}
+	return &resp.Me, nil
+}
+
+// CaseDetails returns one case. Switch on the result:
+//
+//	switch r := res.(type) {
+//	case *firstamlapi.CaseDetailsResultCaseInformation:   // the case
+//	case *firstamlapi.CaseDetailsResultValidationErrors:  // unknown or not accessible
+//	}
+//
+// The result is nil, with a nil error, only if First AML answers null,
+// which the schema allows but no source shows.
+func (c *Client) CaseDetails(ctx context.Context, caseID string) (CaseDetailsResult, error) {
+	x := c.newExchange("CaseDetails", c.doer)
+	resp, err := firstamlgql.CaseDetails(auth.WithIdempotent(ctx), x, caseID)
+	if err != nil {
+		return nil, x.wrap(err)
+	}
+	return resp.CaseDetails, nil
+}
+
+// CreateLiteCase creates a case for a single individual, who becomes the
+// case contact. Switch on the result:
+//
+//	switch r := res.(type) {
+//	case *firstamlapi.CreateCaseResultCaseInformation:   // created: r.CaseId
+//	case *firstamlapi.CreateCaseResultValidationErrors:  // r.Errors: Message, FieldPath
+//	}
+//
+// Business validation failures are a result, not an error. A mutation is
+// sent once: it is never retried after it may have reached First AML (a
+// 401 is replayed once with a new token, since the server refused it).
+func (c *Client) CreateLiteCase(ctx context.Context, input CreateLiteCaseInput) (CreateCaseResult, error) {
+	x := c.newExchange("CreateLiteCase", c.mutDoer)
+	resp, err := firstamlgql.CreateLiteCase(ctx, x, input)
+	if err != nil {
+		return nil, x.wrap(err)
+	}
+	if resp.CreateLiteCase == nil {
+		return nil, x.noResult("createLiteCase")
+	}
+	return resp.CreateLiteCase, nil
+}
+
+// CreateCaseForIndividuals creates a case for one or more individuals. The
+// result is a CreateCaseResult, as for CreateLiteCase, and the mutation is
+// likewise never retried. A nil input.Individuals is sent as an empty list
+// (the field is non-null), so First AML reports what is missing.
+func (c *Client) CreateCaseForIndividuals(ctx context.Context, input CreateCaseForIndividualsInput) (CreateCaseResult, error) {
+	if input.Individuals == nil {
+		input.Individuals = []IndividualInput{}
+	}
+	x := c.newExchange("CreateCaseForIndividuals", c.mutDoer)
+	resp, err := firstamlgql.CreateCaseForIndividuals(ctx, x, input)
+	if err != nil {
+		return nil, x.wrap(err)
+	}
+	if resp.CreateCaseForIndividuals == nil {
+		return nil, x.noResult("createCaseForIndividuals")
+	}
+	return resp.CreateCaseForIndividuals, nil
+}
+
+// GraphQLClient returns a genqlient client for operations this package does
+// not model (createCaseForEntities, webhook management): it sends the
+// User-Agent and Accept headers, authenticates through the Doer, and
+// reports failures as *Error. Requests are retried only if their context
+// is marked with auth.WithIdempotent: mark queries, never mutations.
+func (c *Client) GraphQLClient() graphql.Client { return sharedClient{c} }
+
+type sharedClient struct{ c *Client }
+
+func (s sharedClient) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
+	if req == nil || resp == nil {
+		return &Error{Op: "graphql", Err: errors.New("nil request or response")}
+	}
+	op := "graphql"
+	if req.OpName != "" {
+		op = clean(req.OpName)
+	}
+	x := s.c.newExchange(op, s.c.doer)
+	if err := x.MakeRequest(ctx, req, resp); err != nil {
+		return x.wrap(err)
+	}
+	return nil
+}
+
+// Doer returns the authenticated Doer behind queries. Requests sent with
+// it directly must set their own User-Agent (First AML requires one); the
+// clients returned by HTTPClient and GraphQLClient set it for you.
+func (c *Client) Doer() *auth.Doer { return c.doer }
+
+// HTTPClient returns an *http.Client that authenticates every request to
+// the GraphQL endpoint's origin (and sends nothing to any other host), and
+// sets the SDK's User-Agent when a request has none.
+func (c *Client) HTTPClient() *http.Client {
+	hc := c.doer.Client()
+	hc.Transport = userAgentTransport{next: hc.Transport, ua: c.userAgent}
+	return hc
+}
+
+// BaseURL returns the GraphQL endpoint in use: First AML's API is that one
+// URL.
+func (c *Client) BaseURL() string { return c.graphqlURL }
+
+// TokenURL returns the token endpoint in use.
+func (c *Client) TokenURL() string { return c.tokenURL }
+
+// Token returns the current access token, fetching one if needed; the CLI
+// uses it to show what the credentials get.
+func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
+	tok, err := c.cache.TokenContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("firstamlapi: %w", err)
+	}
+	return tok, nil
+}
+
+// TokenFetches counts the tokens fetched from First AML by this client.
+func (c *Client) TokenFetches() int64 { return c.cache.Fetches() }
+
+// String describes the client without any secret.
+func (c *Client) String() string {
+	return fmt.Sprintf("firstamlapi.Client{graphql_url=%s token_url=%s}", c.graphqlURL, c.tokenURL)
+}
+
+// GoString is String, so that %#v cannot print a secret either.
+func (c *Client) GoString() string { return c.String() }
+
+// userAgentTransport sets the User-Agent of requests that have none.
+type userAgentTransport struct {
+	next http.RoundTripper
+	ua   []string
+}
+
+func (t userAgentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		req = req.Clone(req.Context()) // a RoundTripper must not modify its request
+		req.Header["User-Agent"] = t.ua
+	}
+	return t.next.RoundTrip(req)
+}

@@ -1,0 +1,83 @@
+// Package firstamlapi is a client for First AML's Public API, a GraphQL API
+// for anti-money-laundering case management, authenticated with the OAuth
+// 2.0 client credentials flow.
+//
+// # Getting started
+//
+//	client, err := firstamlapi.NewClient(os.Getenv("FIRSTAML_CLIENT_ID"), os.Getenv("FIRSTAML_CLIENT_SECRET"),
+//		firstamlapi.WithUserAgent("acme-onboarding/2.1"))
+//	me, err := client.Me(ctx) // the documented first call: who am I, which organizations
+//	res, err := client.CreateLiteCase(ctx, firstamlapi.CreateLiteCaseInput{
+//		OrganizationId: me.AccessibleOrganizations[0].OrganizationId,
+//		OfficeId:       firstamlapi.Ptr(me.AccessibleOrganizations[0].Offices[0].Key),
+//		Individual: firstamlapi.LiteCaseIndividualInput{
+//			PreferredName: firstamlapi.NameInput{FirstName: "Ana", LastName: "Silva"},
+//			EmailAddress:  firstamlapi.Ptr("ana@example.com"),
+//		},
+//	})
+//
+// # Environments
+//
+// The client talks to the sandbox by default: https://public-api-sandbox.firstaml.com,
+// /oauth/token for tokens and /graphql/ for the API. First AML does not
+// publish its production host, so the SDK does not guess one: pass both
+// WithTokenURL and WithGraphQLURL (NewClient refuses one without the
+// other, so a client never mixes environments).
+//
+// # Tokens
+//
+// Tokens come from First AML's client credentials grant, which takes a
+// JSON body with the audience https://api.firstaml.com (never a form
+// body), sent with the client generated from specs/firstaml.yaml. The
+// client fetches a token on first use, shares it between goroutines,
+// refreshes it in the background before it expires (tokens last 24 hours)
+// as First AML's go-live review asks, and after a 401 fetches a new one and
+// replays the request once. WithStore persists tokens across restarts or
+// shares them across a fleet (see auth/redisstore). A token request never
+// follows a redirect to another origin.
+//
+// # Operations and results
+//
+// Me, CaseDetails, CreateLiteCase and CreateCaseForIndividuals run the
+// operations in specs/firstaml-operations.graphql through genqlient. The
+// result types are re-exported from the generated package; nullable fields
+// are pointers. Results that are GraphQL unions are Go interfaces to switch
+// on: a create mutation returns a *CreateCaseResultCaseInformation (the
+// case) or a *CreateCaseResultValidationErrors (each failure's Message and
+// FieldPath), and CaseDetails likewise. Validation failures are results,
+// not errors. GraphQLClient runs operations this package does not model.
+//
+// Every request, token requests included, carries a User-Agent (the SDK's
+// name and version, after your product from WithUserAgent): First AML's
+// go-live review requires one.
+//
+// # Errors and retries
+//
+// Anything else is an *Error: a GraphQL-over-HTTP error status (400 for a
+// request that is not valid GraphQL, 401, 429, 5xx) with the GraphQL
+// errors of its body, GraphQL errors in a 200, a body that cannot be used
+// (an HTML error page, malformed or oversized JSON, a wrong Content-Type),
+// or a failure before any answer, whose cause (an *auth.TokenError when no
+// token could be obtained, a context error) errors.As and errors.Is find.
+//
+// Queries are retried on 429, 502, 503, 504 and connection errors, with
+// exponential backoff and jitter, honouring Retry-After. Mutations are
+// never retried once they may have reached First AML, so a case is never
+// created twice; retry a failed create yourself only after checking that
+// it did not happen.
+//
+// # Webhooks
+//
+// WebhookHandler verifies the x-faml-signature header (HMAC-SHA256 of the
+// raw body, keyed with the base64 verifier key from the webhook's
+// registration), caps the body, and hands the typed event (CaseCreated,
+// CaseStatusUpdated, PdfUpdated, VerificationReportGenerated) to your
+// callback. VerifySignature and ParseEvent do the same steps separately.
+//
+// # Testing
+//
+// Package firstamltest runs a fake First AML: a token endpoint that takes
+// only the documented JSON body, and a /graphql/ endpoint that validates
+// every operation against the schema and executes it against in-memory
+// organizations and cases. It also signs webhook payloads for tests.
+package firstamlapi

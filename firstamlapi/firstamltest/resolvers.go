@@ -1,0 +1,234 @@
+package firstamltest
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/complykit/complykit-go/gen/firstamlgql"
+)
+
+// rootResolver returns the resolver of a root field ("Query.me"), or nil
+// for a field of the schema the fake does not implement.
+func rootResolver(field string) resolver {
+	switch field {
+	case "Query.me":
+		return resolveMe
+	case "Query.caseDetails":
+		return resolveCaseDetails
+	case "Mutation.createLiteCase":
+		return resolveCreateLiteCase
+	case "Mutation.createCaseForIndividuals":
+		return resolveCreateCaseForIndividuals
+	}
+	return nil
+}
+
+// The scopes the root fields require (schema descriptions; [DOC]).
+const (
+	scopeReadOnly       = "read-only"
+	scopeCaseManagement = "case-management"
+)
+
+func (e *executor) requireScope(scope string) error {
+	if slices.Contains(e.grant.Scopes, scope) {
+		return nil
+	}
+	return &fieldError{msg: "You are not authorized to perform this operation: the " + scope + " scope is required.", code: "FORBIDDEN"}
+}
+
+func resolveMe(e *executor, _ map[string]any) (any, error) {
+	orgs := make([]any, len(e.s.orgs))
+	for i, o := range e.s.orgs {
+		orgs[i] = orgObject(o)
+	}
+	return map[string]any{
+		"apiClientId":             e.s.ClientID + "@clients",
+		"friendlyApiClientName":   "Public API - complykit fake",
+		"scopes":                  append([]string{}, e.grant.Scopes...),
+		"accessibleOrganizations": orgs,
+	}, nil
+}
+
+func resolveCaseDetails(e *executor, args map[string]any) (any, error) {
+	if err := e.requireScope(scopeReadOnly); err != nil {
+		return nil, err
+	}
+	id, _ := args["caseId"].(string)
+	for _, c := range e.s.cases {
+		if c.ID == id && e.s.org(c.OrganizationID) != nil {
+			return e.s.caseObject(c, e.base), nil
+		}
+	}
+	return validationErrorsObject([]ValidationError{{Message: "The case does not exist or is not accessible to this API client.", FieldPath: "caseId"}}), nil
+}
+
+// decodeInput converts a coerced input object to its generated Go type.
+func decodeInput(v any, out any) error {
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(b, out)
+	}
+	if err != nil {
+		return &fieldError{msg: "firstamltest: cannot read the input: " + err.Error(), code: "BAD_USER_INPUT"}
+	}
+	return nil
+}
+
+func resolveCreateLiteCase(e *executor, args map[string]any) (any, error) {
+	if err := e.requireScope(scopeCaseManagement); err != nil {
+		return nil, err
+	}
+	var in firstamlgql.CreateLiteCaseInput
+	if err := decodeInput(args["input"], &in); err != nil {
+		return nil, err
+	}
+	if errs, ok := e.s.nextScripted(); ok {
+		return validationErrorsObject(errs), nil
+	}
+	errs := e.s.checkOrganization(in.OrganizationId, in.OfficeId)
+	ind := in.Individual
+	if blank(ind.EmailAddress) && blank(ind.PhoneNumber) {
+		errs = append(errs, ValidationError{Message: "A case contact needs an email address or a phone number.", FieldPath: "individual.emailAddress"})
+	}
+	if len(errs) > 0 {
+		return validationErrorsObject(errs), nil
+	}
+	pn := ind.PreferredName
+	c := e.s.newCase(in.OrganizationId, in.OfficeId, in.Reference, in.Name, in.InitialState, []Individual{{
+		PreferredName: &Name{First: pn.FirstName, Middle: deref(pn.MiddleName), Last: pn.LastName},
+		EmailAddress:  deref(ind.EmailAddress),
+		PhoneNumber:   deref(ind.PhoneNumber),
+		IsCaseContact: true, // the lite case's individual is the case contact [DOC]
+		RequiresCDD:   true, // ... and needs verification [DOC]
+	}})
+	return e.s.caseObject(c, e.base), nil
+}
+
+func resolveCreateCaseForIndividuals(e *executor, args map[string]any) (any, error) {
+	if err := e.requireScope(scopeCaseManagement); err != nil {
+		return nil, err
+	}
+	var in firstamlgql.CreateCaseForIndividualsInput
+	if err := decodeInput(args["input"], &in); err != nil {
+		return nil, err
+	}
+	if errs, ok := e.s.nextScripted(); ok {
+		return validationErrorsObject(errs), nil
+	}
+	errs := e.s.checkOrganization(in.OrganizationId, in.OfficeId)
+	if len(in.Individuals) == 0 {
+		errs = append(errs, ValidationError{Message: "At least one individual is required.", FieldPath: "individuals"})
+	}
+	contacts := 0
+	inds := make([]Individual, len(in.Individuals))
+	for i, ind := range in.Individuals {
+		at := "individuals[" + strconv.Itoa(i) + "]"
+		contact := ind.IsCaseContact != nil && *ind.IsCaseContact // null means false [DOC]
+		if contact {
+			contacts++
+			if blank(ind.EmailAddress) && blank(ind.PhoneNumber) {
+				errs = append(errs, ValidationError{Message: "A case contact needs an email address or a phone number.", FieldPath: at + ".emailAddress"})
+			}
+		}
+		if ind.LegalName == nil && ind.PreferredName == nil {
+			errs = append(errs, ValidationError{Message: "An individual needs a legal name or a preferred name.", FieldPath: at + ".legalName"})
+		}
+		inds[i] = Individual{
+			LegalName:     nameFromInput(ind.LegalName),
+			PreferredName: nameFromInput(ind.PreferredName),
+			EmailAddress:  deref(ind.EmailAddress),
+			PhoneNumber:   deref(ind.PhoneNumber),
+			IsCaseContact: contact,
+			RequiresCDD:   ind.NeedsVerification == nil || *ind.NeedsVerification,
+		}
+	}
+	if in.InitialState != nil && *in.InitialState == firstamlgql.CaseInitialStateSubmitToFirstAml && contacts == 0 {
+		errs = append(errs, ValidationError{Message: "initialState SUBMIT_TO_FIRST_AML requires at least one individual with isCaseContact: true.", FieldPath: "initialState"})
+	}
+	if len(errs) > 0 {
+		return validationErrorsObject(errs), nil
+	}
+	c := e.s.newCase(in.OrganizationId, in.OfficeId, in.Reference, in.Name, in.InitialState, inds)
+	return e.s.caseObject(c, e.base), nil
+}
+
+func nameFromInput(n *firstamlgql.NameInput) *Name {
+	if n == nil {
+		return nil
+	}
+	return &Name{First: n.FirstName, Middle: deref(n.MiddleName), Last: n.LastName}
+}
+
+func blank(s *string) bool { return s == nil || *s == "" }
+
+func (s *Server) org(id string) *Organization {
+	for i := range s.orgs {
+		if s.orgs[i].ID == id {
+			return &s.orgs[i]
+		}
+	}
+	return nil
+}
+
+// checkOrganization applies the documented office rule (changelog
+// 2022-02-17): officeId is required when the organization has offices and
+// must be omitted when it has none.
+func (s *Server) checkOrganization(orgID string, officeID *string) []ValidationError {
+	o := s.org(orgID)
+	if o == nil {
+		return []ValidationError{{Message: "The organization does not exist or is not accessible to this API client.", FieldPath: "organizationId"}}
+	}
+	switch {
+	case len(o.Offices) > 0 && blank(officeID):
+		return []ValidationError{{Message: "officeId is required: the organization has offices.", FieldPath: "officeId"}}
+	case len(o.Offices) > 0 && !slices.ContainsFunc(o.Offices, func(off Office) bool { return off.Key == *officeID }):
+		return []ValidationError{{Message: "officeId is not an office of the organization.", FieldPath: "officeId"}}
+	case len(o.Offices) == 0 && officeID != nil:
+		return []ValidationError{{Message: "officeId must be omitted: the organization has no offices.", FieldPath: "officeId"}}
+	}
+	return nil
+}
+
+func (s *Server) nextScripted() ([]ValidationError, bool) {
+	if len(s.scripted) == 0 {
+		return nil, false
+	}
+	errs := s.scripted[0]
+	s.scripted = s.scripted[1:]
+	return errs, true
+}
+
+// newCase stores a case created by a mutation. A case submitted to First
+// AML starts IN_PROGRESS, any other DRAFT (inferred: the values are not
+// documented).
+func (s *Server) newCase(orgID string, officeID, reference, name *string, state *firstamlgql.CaseInitialState, inds []Individual) Case {
+	s.seq++
+	for s.hasCase(strconv.Itoa(s.seq)) { // seeded cases may use the fake's numbers
+		s.seq++
+	}
+	c := Case{
+		ID:             strconv.Itoa(s.seq),
+		OrganizationID: orgID,
+		OfficeKey:      deref(officeID),
+		Reference:      deref(reference),
+		Name:           deref(name),
+		Status:         "DRAFT",
+		TimeReceived:   s.clock.Now().UTC().Format(time.RFC3339),
+		Individuals:    inds,
+	}
+	if state != nil && *state == firstamlgql.CaseInitialStateSubmitToFirstAml {
+		c.Status = "IN_PROGRESS"
+	}
+	for i := range c.Individuals {
+		c.Individuals[i].ID = fmt.Sprintf("ind-%s-%d", c.ID, i+1)
+	}
+	s.cases = append(s.cases, cloneCase(c))
+	return c
+}
+
+func (s *Server) hasCase(id string) bool {
+	return slices.ContainsFunc(s.cases, func(c Case) bool { return c.ID == id })
+}

@@ -1,0 +1,195 @@
+package firstamlapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/gen/firstaml"
+)
+
+// grantType names the grant in token errors and logs.
+const grantType = string(firstaml.TokenRequestGrantTypeClientCredentials)
+
+// maxTokenAttempts bounds attempts of a token request that failed for a
+// temporary reason (a transport error, 429, 5xx), as auth's flows do. A
+// client credentials grant is safe to repeat.
+const maxTokenAttempts = 3
+
+// tokenFlow is First AML's client credentials grant: a JSON body with the
+// audience, sent with the client generated from specs/firstaml.yaml, its
+// response read by auth.ParseTokenResponse. It is an oauth2.TokenSource,
+// an auth.ContextTokenSource and an auth.Keyer; each call fetches a new
+// token, so the Client wraps it in an auth.Cache.
+type tokenFlow struct {
+	gen      *firstaml.Client
+	tokenURL string
+	clientID string
+	secret   string
+	headers  firstaml.RequestEditorFn
+	logger   *slog.Logger
+}
+
+var (
+	_ auth.ContextTokenSource = (*tokenFlow)(nil)
+	_ auth.Keyer              = (*tokenFlow)(nil)
+)
+
+func newTokenFlow(clientID, secret, tokenURL, userAgent string, base *http.Client, logger *slog.Logger) (*tokenFlow, error) {
+	if clientID == "" || secret == "" {
+		return nil, errors.New("firstamlapi: client id and client secret are required")
+	}
+	u, err := auth.CheckURL(tokenURL)
+	if err != nil {
+		return nil, fmt.Errorf("firstamlapi: token URL: %w", err)
+	}
+	// The generated client appends the documented path to its server URL.
+	server := strings.TrimSuffix(u.String(), tokenPath)
+	gen, err := firstaml.NewClient(server, firstaml.WithHTTPClient(sameOriginClient(base, u)))
+	if err != nil {
+		return nil, fmt.Errorf("firstamlapi: token client: %w", err)
+	}
+	ua := []string{userAgent}
+	accept := []string{"application/json"}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &tokenFlow{
+		gen:      gen,
+		tokenURL: u.String(),
+		clientID: clientID,
+		secret:   secret,
+		headers: func(_ context.Context, req *http.Request) error {
+			req.Header["User-Agent"] = ua
+			req.Header["Accept"] = accept
+			return nil
+		},
+		logger: logger,
+	}, nil
+}
+
+// sameOriginClient copies base (or a default client) with a redirect
+// policy that never follows a token request to another origin: a 307 or
+// 308 would replay the body, client secret included.
+func sameOriginClient(base *http.Client, tokenURL *url.URL) *http.Client {
+	c := &http.Client{Timeout: auth.DefaultHTTPTimeout}
+	if base != nil {
+		cp := *base
+		c = &cp
+	}
+	want := originOf(tokenURL)
+	next := c.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if originOf(req.URL) != want {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 5 {
+			return errors.New("stopped after 5 redirects")
+		}
+		return nil
+	}
+	return c
+}
+
+// originOf is scheme://host:port, lower case, with the default port made
+// explicit.
+func originOf(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// TokenContext requests a new token.
+func (f *tokenFlow) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	var lastErr error
+	for attempt := 0; attempt < maxTokenAttempts; attempt++ {
+		if attempt > 0 {
+			t := time.NewTimer(time.Duration(attempt) * 200 * time.Millisecond)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, lastErr
+			}
+		}
+		tok, err := f.once(ctx)
+		if err == nil {
+			return tok, nil
+		}
+		lastErr = err
+		var te *auth.TokenError
+		if !errors.As(err, &te) || !te.Temporary() || ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+func (f *tokenFlow) once(ctx context.Context) (*oauth2.Token, error) {
+	body := firstaml.TokenRequest{
+		ClientId:     f.clientID,
+		ClientSecret: f.secret,
+		Audience:     firstaml.TokenRequestAudienceFirstAML,
+		GrantType:    firstaml.TokenRequestGrantTypeClientCredentials,
+	}
+	start := time.Now()
+	resp, err := f.gen.RequestToken(ctx, body, f.headers)
+	if err != nil {
+		f.logger.LogAttrs(ctx, slog.LevelWarn, "firstamlapi: token request failed",
+			slog.String("token_url", f.tokenURL), slog.Duration("took", time.Since(start)))
+		return nil, &auth.TokenError{Grant: grantType, Err: f.scrub(err)}
+	}
+	f.logger.LogAttrs(ctx, slog.LevelDebug, "firstamlapi: token response",
+		slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		resp.Body.Close()
+		return nil, &auth.TokenError{Grant: grantType, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header),
+			Reason: "token endpoint redirected to another origin; not followed"}
+	}
+	return auth.ParseTokenResponse(resp, grantType, f.secret)
+}
+
+// scrub removes the client secret from a transport error's text (it is
+// never in the URL, but an error must not be trusted to know that).
+func (f *tokenFlow) scrub(err error) error {
+	if len(f.secret) >= 4 && strings.Contains(err.Error(), f.secret) {
+		return errors.New(strings.ReplaceAll(err.Error(), f.secret, "[redacted]"))
+	}
+	return err
+}
+
+// Token requests a new token with a background context bounded by
+// auth.DefaultHTTPTimeout.
+func (f *tokenFlow) Token() (*oauth2.Token, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), auth.DefaultHTTPTimeout)
+	defer cancel()
+	return f.TokenContext(ctx)
+}
+
+// CacheKey identifies this flow's tokens: token URL, client id and audience.
+func (f *tokenFlow) CacheKey() string {
+	return auth.Key(f.tokenURL, f.clientID, "", []string{"audience=" + Audience})
+}
+
+// String describes the flow without its secret.
+func (f *tokenFlow) String() string {
+	return fmt.Sprintf("firstamlapi.tokenFlow{token_url=%s client_id=%s audience=%s}", f.tokenURL, f.clientID, Audience)
+}
+
+// GoString is String, so that %#v cannot print the secret either.
+func (f *tokenFlow) GoString() string { return f.String() }
