@@ -246,8 +246,11 @@ func (c *Cache) run(cl *call) {
 			backoff = min(time.Second<<(c.bgFailures-1), maxRefreshBackoff)
 		}
 		next := c.now().Add(backoff)
-		if e := c.cur.Load(); e != nil && next.After(e.blockAt) {
-			next = e.blockAt // try once more before callers would have to wait
+		e := c.cur.Load()
+		if e != nil && (next.After(e.blockAt) || errors.Is(err, ErrSignInRequired)) {
+			// Try once more before callers would have to wait; a source
+			// that needs the user to sign in again is not asked before then.
+			next = e.blockAt
 		}
 		c.backoffUntil.Store(next.UnixNano())
 		c.logger.Warn("auth: token fetch failed", slog.String("key", c.key), slog.String("error", err.Error()),
@@ -271,11 +274,18 @@ func (c *Cache) fetchSafely(ctx context.Context) (tok *oauth2.Token, err error) 
 
 func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if l, ok := c.store.(Locker); ok {
-		unlock, err := l.Lock(ctx, c.key)
-		if err != nil {
-			c.logger.Warn("auth: store lock unavailable; fetching without it", slog.String("error", err.Error()))
-		} else {
+		// Waiting for the lock may use half the fetch's budget, so a fetch
+		// that has to go ahead without it still has time to succeed.
+		lctx, lcancel := context.WithTimeout(ctx, c.fetchTimeout/2)
+		unlock, err := l.Lock(lctx, c.key)
+		lcancel()
+		switch {
+		case err == nil:
 			defer unlock()
+		case errors.Is(err, context.DeadlineExceeded):
+			c.logger.Warn("auth: timed out waiting for the store lock; fetching without it")
+		default:
+			c.logger.Warn("auth: store lock unavailable; fetching without it", slog.String("error", err.Error()))
 		}
 	}
 	c.mu.Lock()

@@ -3,8 +3,10 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -426,5 +428,54 @@ func waitWithin(t *testing.T, wg *sync.WaitGroup, d time.Duration) {
 	case <-done:
 	case <-time.After(d):
 		t.Fatal("callers were still waiting after", d)
+	}
+}
+
+// A token issued earlier (an exchange, a store) keeps its own expiry: the
+// cache must not count its expires_in from now.
+func TestInitialTokenKeepsItsExpiry(t *testing.T) {
+	clock := newFakeClock()
+	rs := newRotatingServer(t, 3600)
+	flow, _ := auth.AuthorizationCode(&oauth2.Config{
+		ClientID: testClientID, RedirectURL: "https://app.test/cb",
+		Endpoint: oauth2.Endpoint{AuthURL: "https://x.test/authorize", TokenURL: rs.URL(), AuthStyle: oauth2.AuthStyleInParams},
+	}, auth.AuthCodeOptions{FlowOptions: auth.FlowOptions{Now: clock.Now}})
+	issued := &oauth2.Token{AccessToken: "old", RefreshToken: "unknown-rt", ExpiresIn: 3600, Expiry: clock.Now().Add(10 * time.Minute)}
+	c := newCache(t, flow.TokenSource(issued), auth.CacheOptions{Now: clock.Now})
+	if tok, _ := c.Token(); tok.AccessToken != "old" {
+		t.Fatalf("got %v", tok)
+	}
+	clock.Advance(11 * time.Minute)
+	c.Token() // expired by its own expiry: a refresh is attempted (and refused: unknown refresh token)
+	if rs.refresh.Load() != 1 {
+		t.Errorf("%d refreshes after the initial token's own expiry; want 1", rs.refresh.Load())
+	}
+}
+
+// A source that needs the user to sign in again is not asked again and
+// again in the background: once is enough until the token expires.
+func TestBackgroundRefreshStopsAtSignInRequired(t *testing.T) {
+	clock := newFakeClock()
+	flow, _ := auth.AuthorizationCode(&oauth2.Config{
+		ClientID: testClientID, RedirectURL: "https://app.test/cb",
+		Endpoint: oauth2.Endpoint{AuthURL: "https://x.test/authorize", TokenURL: "https://x.test/token", AuthStyle: oauth2.AuthStyleInParams},
+	}, auth.AuthCodeOptions{FlowOptions: auth.FlowOptions{Now: clock.Now}})
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))
+	noRefresh := &oauth2.Token{AccessToken: "only", Expiry: clock.Now().Add(time.Hour)}
+	c := newCache(t, flow.TokenSource(noRefresh), auth.CacheOptions{Now: clock.Now, Logger: logger})
+	c.Token()
+	clock.Advance(56 * time.Minute) // refreshAt == blockAt for a token of unknown life: within the margin
+	for i := 0; i < 5; i++ {
+		clock.Advance(30 * time.Second)
+		c.Token()
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	n := strings.Count(buf.String(), "token fetch failed")
+	mu.Unlock()
+	if n > 2 {
+		t.Errorf("%d failed background fetches logged; want at most 2", n)
 	}
 }

@@ -29,6 +29,9 @@ type DoerOptions struct {
 	OriginHeaders []string
 	// Logger sees retries and 401 replays, never a secret. Optional.
 	Logger *slog.Logger
+	// UserAgent is set on every request that has none, so requests built
+	// by hand through Doer or Client carry it too. Optional.
+	UserAgent string
 }
 
 // Doer sends API requests with credentials from a Cache. It fits
@@ -51,6 +54,7 @@ type Doer struct {
 	origin        origin
 	fastHost      string
 	originHeaders []string
+	userAgent     []string
 	retry         RetryPolicy
 	logger        *slog.Logger
 	sleep         func(context.Context, time.Duration) error
@@ -75,6 +79,9 @@ func NewDoer(cache *Cache, opts DoerOptions) (*Doer, error) {
 	d.originHeaders = append(d.originHeaders, "Authorization")
 	for _, h := range opts.OriginHeaders {
 		d.originHeaders = append(d.originHeaders, http.CanonicalHeaderKey(h))
+	}
+	if opts.UserAgent != "" {
+		d.userAgent = []string{opts.UserAgent}
 	}
 	if opts.Retry != nil {
 		d.retry = *opts.Retry
@@ -117,6 +124,9 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 	idempotent := isIdempotent(req)
 	resendable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	replayed := false
+	if d.userAgent != nil && len(req.Header["User-Agent"]) == 0 {
+		req.Header["User-Agent"] = d.userAgent
+	}
 	for attempt := 1; ; attempt++ {
 		var e *entry
 		if d.origin.matches(req.URL, d.fastHost) {
@@ -146,6 +156,16 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 			// request (or the replay) gets a new one.
 			d.cache.Invalidate(e.tok)
 			if !replayed && resendable {
+				next, err := d.cache.entry(ctx)
+				if err != nil {
+					resp.Body.Close()
+					return nil, err
+				}
+				if next.tok.AccessToken == e.tok.AccessToken {
+					// The source has nothing newer (a static token):
+					// replaying would only get the same 401.
+					return resp, nil
+				}
 				replayed = true
 				d.logger.LogAttrs(ctx, slog.LevelInfo, "auth: 401; replaying once with a new token")
 				if err := d.prepareRetry(ctx, req, resp, 0); err != nil {

@@ -355,3 +355,33 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// A static token refused with 401 is not replayed: the source has nothing
+// newer, so the caller gets the 401 after one request, not two.
+func TestDoerDoesNotReplayWhenTheTokenCannotChange(t *testing.T) {
+	var calls atomic.Int32
+	var gotUA atomic.Value
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		gotUA.Store(r.Header.Get("User-Agent"))
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer api.Close()
+	c := newCache(t, auth.StaticToken("revoked-ui-token", time.Time{}), auth.CacheOptions{})
+	d, err := auth.NewDoer(c, auth.DoerOptions{BaseURL: api.URL, UserAgent: "complykit-go/test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, api.URL+"/api/v2/user", nil)
+	resp, err := d.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || calls.Load() != 1 {
+		t.Errorf("status %d after %d requests; want the 401 after 1", resp.StatusCode, calls.Load())
+	}
+	if ua := gotUA.Load().(string); ua != "complykit-go/test" {
+		t.Errorf("User-Agent = %q; want the Doer's", ua)
+	}
+}

@@ -127,18 +127,27 @@ func (e *endpoint) post(ctx context.Context, grant string, form url.Values, scru
 		}
 	}
 	body := form.Encode()
-	attempts := maxTokenAttempts
+	once := func(ctx context.Context) (*oauth2.Token, error) { return e.postOnce(ctx, grant, body, scrub) }
 	if grant == "refresh_token" || grant == "authorization_code" {
-		attempts = 1
+		return once(ctx) // single-use: never sent twice
 	}
+	return RetryTemporary(ctx, once)
+}
+
+// RetryTemporary calls fetch, and again (up to maxTokenAttempts in all,
+// 200 ms and 400 ms apart) while it fails with a temporary *TokenError: a
+// transport error, 429 or 5xx. It is for flows that send their token
+// request themselves (First AML's JSON body); never use it for a grant
+// whose credential is single-use (a refresh token, a code).
+func RetryTemporary(ctx context.Context, fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
 	var lastErr error
-	for attempt := 0; attempt < attempts; attempt++ {
+	for attempt := 0; attempt < maxTokenAttempts; attempt++ {
 		if attempt > 0 {
 			if err := sleepCtx(ctx, time.Duration(attempt)*200*time.Millisecond); err != nil {
 				break
 			}
 		}
-		tok, err := e.postOnce(ctx, grant, body, scrub)
+		tok, err := fetch(ctx)
 		if err == nil {
 			return tok, nil
 		}
@@ -149,6 +158,19 @@ func (e *endpoint) post(ctx context.Context, grant string, form url.Values, scru
 		}
 	}
 	return nil, lastErr
+}
+
+// TokenHTTPClient returns a copy of base (nil: a client with a
+// DefaultHTTPTimeout timeout) whose redirect policy keeps requests on
+// tokenURL's origin, for flows that send their token request themselves:
+// a 307 or 308 would replay the request, secret and all, wherever it
+// points. tokenURL must pass CheckURL.
+func TokenHTTPClient(base *http.Client, tokenURL string) (*http.Client, error) {
+	u, err := CheckURL(tokenURL)
+	if err != nil {
+		return nil, err
+	}
+	return tokenHTTPClient(base, originOf(u)), nil
 }
 
 func (e *endpoint) postOnce(ctx context.Context, grant, body string, scrub scrubber) (*oauth2.Token, error) {

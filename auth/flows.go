@@ -348,7 +348,11 @@ func (s *RefreshTokenSource) TokenContext(ctx context.Context) (*oauth2.Token, e
 	if tok.AccessToken == "" || (!tok.Expiry.IsZero() && !tok.Expiry.After(s.ep.now())) {
 		return s.Refresh(ctx, tok)
 	}
-	return tok, nil
+	// The token was issued earlier (an exchange, a store): its Expiry is
+	// the truth, and expires_in no longer counts from now.
+	cp := *tok
+	cp.ExpiresIn = 0
+	return &cp, nil
 }
 
 // Token is TokenContext with a background context.

@@ -287,4 +287,3 @@ func TestContendersAgree(t *testing.T) {
 		}
 	}
 }
-
