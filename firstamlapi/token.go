@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -19,11 +17,6 @@ import (
 
 // grantType names the grant in token errors and logs.
 const grantType = string(firstaml.TokenRequestGrantTypeClientCredentials)
-
-// maxTokenAttempts bounds attempts of a token request that failed for a
-// temporary reason (a transport error, 429, 5xx), as auth's flows do. A
-// client credentials grant is safe to repeat.
-const maxTokenAttempts = 3
 
 // tokenFlow is First AML's client credentials grant: a JSON body with the
 // audience, sent with the client generated from specs/firstaml.yaml, its
@@ -54,7 +47,11 @@ func newTokenFlow(clientID, secret, tokenURL, userAgent string, base *http.Clien
 	}
 	// The generated client appends the documented path to its server URL.
 	server := strings.TrimSuffix(u.String(), tokenPath)
-	gen, err := firstaml.NewClient(server, firstaml.WithHTTPClient(sameOriginClient(base, u)))
+	hc, err := auth.TokenHTTPClient(base, u.String())
+	if err != nil {
+		return nil, fmt.Errorf("firstamlapi: token URL: %w", err)
+	}
+	gen, err := firstaml.NewClient(server, firstaml.WithHTTPClient(hc))
 	if err != nil {
 		return nil, fmt.Errorf("firstamlapi: token client: %w", err)
 	}
@@ -77,67 +74,10 @@ func newTokenFlow(clientID, secret, tokenURL, userAgent string, base *http.Clien
 	}, nil
 }
 
-// sameOriginClient copies base (or a default client) with a redirect
-// policy that never follows a token request to another origin: a 307 or
-// 308 would replay the body, client secret included.
-func sameOriginClient(base *http.Client, tokenURL *url.URL) *http.Client {
-	c := &http.Client{Timeout: auth.DefaultHTTPTimeout}
-	if base != nil {
-		cp := *base
-		c = &cp
-	}
-	want := originOf(tokenURL)
-	next := c.CheckRedirect
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if originOf(req.URL) != want {
-			return http.ErrUseLastResponse
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 5 {
-			return errors.New("stopped after 5 redirects")
-		}
-		return nil
-	}
-	return c
-}
-
-// originOf is scheme://host:port, lower case, with the default port made
-// explicit.
-func originOf(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"https": "443", "http": "80"}[scheme]
-	}
-	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
-}
-
 // TokenContext requests a new token.
 func (f *tokenFlow) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	var lastErr error
-	for attempt := 0; attempt < maxTokenAttempts; attempt++ {
-		if attempt > 0 {
-			t := time.NewTimer(time.Duration(attempt) * 200 * time.Millisecond)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return nil, lastErr
-			}
-		}
-		tok, err := f.once(ctx)
-		if err == nil {
-			return tok, nil
-		}
-		lastErr = err
-		var te *auth.TokenError
-		if !errors.As(err, &te) || !te.Temporary() || ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	// A client credentials grant is safe to repeat after a temporary failure.
+	return auth.RetryTemporary(ctx, f.once)
 }
 
 func (f *tokenFlow) once(ctx context.Context) (*oauth2.Token, error) {
