@@ -73,11 +73,17 @@ func TestTokenExpiryRefreshAheadAnd401(t *testing.T) {
 
 	// Refresh ahead: past 75% of the life the call is served at once and one
 	// background fetch replaces the token.
+	first, _ := c.Token(ctx)
 	clock.Advance(80 * time.Second)
 	if _, err := c.ListCompanies(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return srv.TokenRequests() == 2 })
+	// Wait until the cache holds the new token: moving the fake clock while
+	// the refresh is still in flight would date it on the wrong side.
+	waitFor(t, func() bool { tok, _ := c.Token(ctx); return tok.AccessToken != first.AccessToken })
+	if n := srv.TokenRequests(); n != 2 {
+		t.Fatalf("%d token requests; want 2 (one background refresh)", n)
+	}
 
 	// Expiry: well past the new token's life, the call fetches a fresh token
 	// before sending, so Stenn never sees an expired one.
