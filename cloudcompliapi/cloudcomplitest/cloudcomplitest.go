@@ -204,17 +204,17 @@ func Start(opts ...Option) (*Server, error) {
 		s.registerStatic(o.static)
 	}
 	strict := cloudcompli.NewStrictHandlerWithOptions(&api{s}, nil, cloudcompli.StrictHTTPServerOptions{
-		RequestErrorHandlerFunc:  jsonError(http.StatusBadRequest, "invalid_request"),
-		ResponseErrorHandlerFunc: jsonError(http.StatusInternalServerError, "server_error"),
+		RequestErrorHandlerFunc:  fakeserver.ErrorHandler("cloudcomplitest", http.StatusBadRequest, "invalid_request", errorBody, isTokenPath),
+		ResponseErrorHandlerFunc: fakeserver.ErrorHandler("cloudcomplitest", http.StatusInternalServerError, "server_error", errorBody, isTokenPath),
 	})
 	handler := cloudcompli.HandlerWithOptions(strict, cloudcompli.StdHTTPServerOptions{
-		ErrorHandlerFunc: jsonError(http.StatusBadRequest, "invalid_request"),
+		ErrorHandlerFunc: fakeserver.ErrorHandler("cloudcomplitest", http.StatusBadRequest, "invalid_request", errorBody, isTokenPath),
 	})
 	srv, err := fakeserver.Start(fakeserver.Config{
 		Name:         "cloudcomplitest",
 		Spec:         "cloudcompli.yaml",
 		Handler:      s.withGrant(handler),
-		IsTokenPath:  func(p string) bool { return p == tokenPath },
+		IsTokenPath:  isTokenPath,
 		ErrorBody:    errorBody,
 		Issuer:       s.Issuer,
 		Reporter:     o.reporter,
@@ -325,18 +325,12 @@ func grantFrom(ctx context.Context) fakeserver.Grant {
 	return g
 }
 
+func isTokenPath(p string) bool { return p == tokenPath }
+
 func errorBody(_ bool, _ int, code, message string) any {
 	return cloudcompli.OAuthError{Error: code, ErrorDescription: &message}
 }
 
 func oauthError(code, message string) cloudcompli.OAuthError {
 	return cloudcompli.OAuthError{Error: code, ErrorDescription: &message}
-}
-
-// jsonError answers the generated wrappers' own errors (which the contract
-// check normally pre-empts) with the documented error shape.
-func jsonError(status int, code string) func(http.ResponseWriter, *http.Request, error) {
-	return func(w http.ResponseWriter, _ *http.Request, err error) {
-		fakeserver.WriteJSON(w, status, oauthError(code, "cloudcomplitest: "+err.Error()))
-	}
 }

@@ -223,9 +223,8 @@ func Start(opts ...Option) (*Server, error) {
 	s.Issuer = fakeserver.NewIssuer("faml-", o.clock, o.lifetime)
 	strict := firstaml.NewStrictHandlerWithOptions(&api{s}, []firstaml.StrictMiddlewareFunc{withRequest},
 		firstaml.StrictHTTPServerOptions{
-			RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-				fakeserver.WriteJSON(w, http.StatusBadRequest, errorBody(r.URL.Path == tokenPath, http.StatusBadRequest, "invalid_request", "firstamltest: "+err.Error()))
-			},
+			RequestErrorHandlerFunc: fakeserver.ErrorHandler("firstamltest", http.StatusBadRequest, "invalid_request", errorBody,
+				func(p string) bool { return p == tokenPath }),
 		})
 	srv, err := fakeserver.Start(fakeserver.Config{
 		Name:        "firstamltest",

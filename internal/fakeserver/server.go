@@ -486,3 +486,14 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(b)
 }
+
+// ErrorHandler returns an error handler for a generated server (its
+// RequestErrorHandlerFunc, ResponseErrorHandlerFunc or ErrorHandlerFunc)
+// that answers with the provider's error body: the generated defaults
+// answer text/plain, which no spec declares. name prefixes the message.
+func ErrorHandler(name string, status int, code string, body func(token bool, status int, code, message string) any,
+	isToken func(path string) bool) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		WriteJSON(w, status, body(isToken(r.URL.Path), status, code, name+": "+oneLine(err.Error())))
+	}
+}

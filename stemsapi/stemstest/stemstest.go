@@ -227,7 +227,13 @@ func Start(opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("stemstest: WithAuthorizeUser: unknown user %q", s.authorizeUser)
 	}
 	s.Issuer = fakeserver.NewIssuer("stems-", o.clock, o.lifetime)
-	handler := stems.HandlerWithOptions(stems.NewStrictHandler(&api{s}, nil), stems.StdHTTPServerOptions{})
+	strict := stems.NewStrictHandlerWithOptions(&api{s}, nil, stems.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  fakeserver.ErrorHandler("stemstest", http.StatusBadRequest, "invalid_request", errorBody, isAccountsPath),
+		ResponseErrorHandlerFunc: fakeserver.ErrorHandler("stemstest", http.StatusInternalServerError, "server_error", errorBody, isAccountsPath),
+	})
+	handler := stems.HandlerWithOptions(strict, stems.StdHTTPServerOptions{
+		ErrorHandlerFunc: fakeserver.ErrorHandler("stemstest", http.StatusBadRequest, "invalid_request", errorBody, isAccountsPath),
+	})
 	srv, err := fakeserver.Start(fakeserver.Config{
 		Name:        "stemstest",
 		Spec:        "stems.yaml",

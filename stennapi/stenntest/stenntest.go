@@ -126,12 +126,19 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	s := &Server{ClientID: o.id, ClientSecret: o.sec, clock: o.clock, companies: o.companies}
 	s.Issuer = fakeserver.NewIssuer("stenn-", o.clock, o.lifetime)
-	handler := stenn.HandlerWithOptions(stenn.NewStrictHandler(&api{s}, nil), stenn.StdHTTPServerOptions{})
+	isToken := func(p string) bool { return strings.HasSuffix(p, "/auth/v1/token") }
+	strict := stenn.NewStrictHandlerWithOptions(&api{s}, nil, stenn.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc:  fakeserver.ErrorHandler("stenntest", http.StatusBadRequest, "invalid_request", errorBody, isToken),
+		ResponseErrorHandlerFunc: fakeserver.ErrorHandler("stenntest", http.StatusInternalServerError, "server_error", errorBody, isToken),
+	})
+	handler := stenn.HandlerWithOptions(strict, stenn.StdHTTPServerOptions{
+		ErrorHandlerFunc: fakeserver.ErrorHandler("stenntest", http.StatusBadRequest, "invalid_request", errorBody, isToken),
+	})
 	srv, err := fakeserver.Start(fakeserver.Config{
 		Name:        "stenntest",
 		Spec:        "stenn.yaml",
 		Handler:     handler,
-		IsTokenPath: func(p string) bool { return strings.HasSuffix(p, "/auth/v1/token") },
+		IsTokenPath: isToken,
 		ErrorBody:   errorBody,
 		Issuer:      s.Issuer,
 		Reporter:    o.reporter,
