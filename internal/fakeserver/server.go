@@ -191,6 +191,14 @@ func (s *Server) Script(target Target, n int, f Fault) {
 	}
 }
 
+// ClearScript drops the faults scripted for target that no call has
+// consumed yet.
+func (s *Server) ClearScript(target Target) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, target)
+}
+
 // TokenRequests counts requests to the token endpoint(s).
 func (s *Server) TokenRequests() int { return int(s.tokenCalls.Load()) }
 
