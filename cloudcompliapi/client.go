@@ -445,14 +445,7 @@ func (c *Client) do(ctx context.Context, op, method, u string, body, out any) (*
 		return nil, fmt.Errorf("cloudcompliapi: %s: %w", op, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := newError(op, resp)
-		// A server that echoes the request must not put the token in an
-		// error message.
-		if tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer "); ok && len(tok) >= 4 {
-			e.Code = strings.ReplaceAll(e.Code, tok, "[redacted]")
-			e.Description = strings.ReplaceAll(e.Description, tok, "[redacted]")
-		}
-		return nil, e
+		return nil, newError(op, resp)
 	}
 	if err := apiclient.DecodeJSON(resp, c.maxBody, out); err != nil {
 		return nil, bodyError(op, resp, err)

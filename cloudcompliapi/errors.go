@@ -101,11 +101,13 @@ func newError(op string, resp *http.Response) *Error {
 		if oe.ErrorDescription != nil {
 			e.Description = clean(*oe.ErrorDescription)
 		}
+		apiclient.RedactBearer(resp, &e.Code, &e.Description)
 		return e
 	}
 	// RFC 6750 section 3: a 401 may say why in its Bearer challenge.
 	if code, desc := bearerChallenge(resp.Header.Get("WWW-Authenticate")); code != "" {
 		e.Code, e.Description = clean(code), clean(desc)
+		apiclient.RedactBearer(resp, &e.Code, &e.Description)
 	}
 	switch {
 	case len(strings.TrimSpace(string(body))) == 0:

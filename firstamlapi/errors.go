@@ -129,6 +129,7 @@ func newError(op string, resp *http.Response) *Error {
 			if code, ok := ge.Extensions["code"].(string); ok {
 				out.Code = clean(code)
 			}
+			apiclient.RedactBearer(resp, &out.Message, &out.Path, &out.Code)
 			e.Errors = append(e.Errors, out)
 		}
 		return e

@@ -32,6 +32,7 @@ type exchange struct {
 	gql       graphql.Client
 	status    int
 	requestID string
+	resp      *http.Response // the last answer, to redact its request's token from errors
 }
 
 func (c *Client) newExchange(op string, doer *auth.Doer) *exchange {
@@ -54,7 +55,7 @@ func (x *exchange) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, &Error{Op: x.op, Err: err}
 	}
-	x.status, x.requestID = resp.StatusCode, auth.RequestID(resp.Header)
+	x.status, x.requestID, x.resp = resp.StatusCode, auth.RequestID(resp.Header), resp
 	if resp.StatusCode != http.StatusOK {
 		return nil, newError(x.op, resp)
 	}
@@ -83,9 +84,9 @@ func (x *exchange) wrap(err error) error {
 	case *Error:
 		return e
 	case gqlerror.List:
-		return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Errors: fromGQLErrors(e)}
+		return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Errors: fromGQLErrors(e, x.resp)}
 	case *gqlerror.Error:
-		return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Errors: fromGQLErrors(gqlerror.List{e})}
+		return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Errors: fromGQLErrors(gqlerror.List{e}, x.resp)}
 	}
 	if x.status == 0 {
 		// Nothing was sent: the request could not be built.
@@ -101,7 +102,7 @@ func (x *exchange) noResult(field string) error {
 	return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Reason: "response has no " + field + " result"}
 }
 
-func fromGQLErrors(list gqlerror.List) []GraphQLError {
+func fromGQLErrors(list gqlerror.List, resp *http.Response) []GraphQLError {
 	out := make([]GraphQLError, 0, len(list))
 	for _, e := range list {
 		if e == nil {
@@ -111,6 +112,7 @@ func fromGQLErrors(list gqlerror.List) []GraphQLError {
 		if code, ok := e.Extensions["code"].(string); ok {
 			ge.Code = clean(code)
 		}
+		apiclient.RedactBearer(resp, &ge.Message, &ge.Path, &ge.Code)
 		out = append(out, ge)
 	}
 	return out

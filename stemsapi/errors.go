@@ -84,6 +84,7 @@ func newError(op string, resp *http.Response) *Error {
 		e.Code = clean(se.Error)
 		e.Message = clean(deref(se.Message))
 		e.Description = clean(deref(se.ErrorDescription))
+		apiclient.RedactBearer(resp, &e.Code, &e.Message, &e.Description)
 		return e
 	}
 	switch ct := resp.Header.Get("Content-Type"); {

@@ -75,6 +75,7 @@ func newError(op string, resp *http.Response) *Error {
 	if apiclient.ErrorFields(body, resp.Header.Get("Content-Type"), &se) && (se.Message != nil || se.ExceptionKey != nil) {
 		e.Message = clean(deref(se.Message))
 		e.ExceptionKey = clean(deref(se.ExceptionKey))
+		apiclient.RedactBearer(resp, &e.Message, &e.ExceptionKey)
 		return e
 	}
 	switch ct := resp.Header.Get("Content-Type"); {

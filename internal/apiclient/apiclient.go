@@ -181,3 +181,21 @@ func shorten(s string, n int) string {
 	}
 	return s
 }
+
+// RedactBearer replaces, in each field, the bearer token that resp's
+// request carried: a server that echoes the request must not put the token
+// into an error message.
+func RedactBearer(resp *http.Response, fields ...*string) {
+	if resp == nil || resp.Request == nil {
+		return
+	}
+	tok, ok := strings.CutPrefix(resp.Request.Header.Get("Authorization"), "Bearer ")
+	if !ok || len(tok) < 4 {
+		return
+	}
+	for _, f := range fields {
+		if f != nil && strings.Contains(*f, tok) {
+			*f = strings.ReplaceAll(*f, tok, "[redacted]")
+		}
+	}
+}
