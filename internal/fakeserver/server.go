@@ -11,6 +11,7 @@ package fakeserver
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -261,7 +262,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if !f.Pass {
-			s.serveFault(rec, isToken, f)
+			s.serveFault(r.Context(), rec, isToken, f)
 			return
 		}
 	}
@@ -363,7 +364,7 @@ func (s *Server) fail(w http.ResponseWriter, token bool, status int, code, msg s
 	WriteJSON(w, status, s.cfg.ErrorBody(token, status, code, msg))
 }
 
-func (s *Server) serveFault(w http.ResponseWriter, token bool, f Fault) {
+func (s *Server) serveFault(ctx context.Context, w http.ResponseWriter, token bool, f Fault) {
 	status := f.Status
 	if status == 0 {
 		status = http.StatusOK
@@ -401,8 +402,11 @@ func (s *Server) serveFault(w http.ResponseWriter, token bool, f Fault) {
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()
 		}
-		time.Sleep(f.StallBody)
-		w.Write(body[half:])
+		select {
+		case <-time.After(f.StallBody):
+			w.Write(body[half:])
+		case <-ctx.Done(): // the client gave up
+		}
 	default:
 		w.Header().Set("Content-Type", ct)
 		w.WriteHeader(status)
