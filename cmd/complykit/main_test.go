@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -315,8 +314,6 @@ func TestStemsThroughStandaloneFake(t *testing.T) {
 	}
 	assertNoSecrets(t, r, secrets...)
 }
-
-var _ = io.Discard
 
 // lastLine is the last line each fake prints about itself.
 var lastLine = map[string]string{"stenn": "client secret", "stems": "company", "cloudcompli": "ui token", "firstaml": "case"}
