@@ -124,7 +124,13 @@ func WithRetryPolicy(p auth.RetryPolicy) Option {
 // WithTokenSource uses src for tokens instead of the client credentials
 // flow, e.g. auth.StaticToken. clientID and clientSecret may then be empty.
 func WithTokenSource(src oauth2.TokenSource) Option {
-	return func(c *config) error { c.source = src; return nil }
+	return func(c *config) error {
+		if src == nil {
+			return errors.New("stennapi: WithTokenSource: nil source")
+		}
+		c.source = src
+		return nil
+	}
 }
 
 // WithCacheOptions tunes the token cache (refresh-ahead share, expiry

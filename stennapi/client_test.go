@@ -215,6 +215,7 @@ func TestConstructorRefusesBadInput(t *testing.T) {
 		"plain http":   {stennapi.WithBaseURL("http://api.stenn.com")},
 		"nil client":   {stennapi.WithHTTPClient(nil)},
 		"zero maxbody": {stennapi.WithMaxResponseBytes(0)},
+		"nil source":   {stennapi.WithTokenSource(nil)},
 	} {
 		if _, err := stennapi.NewClient("id", "secret", opts...); err == nil || !strings.HasPrefix(err.Error(), "stennapi: ") {
 			t.Errorf("%s: err = %v; want a stennapi error", name, err)
