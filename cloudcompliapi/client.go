@@ -107,16 +107,7 @@ func newInstance(raw string) (*instance, error) {
 	}, nil
 }
 
-type config struct {
-	httpClient *http.Client
-	store      auth.Store
-	logger     *slog.Logger
-	product    string
-	retry      *auth.RetryPolicy
-	source     oauth2.TokenSource
-	cacheOpts  auth.CacheOptions
-	maxBody    int64
-}
+type config struct{ apiclient.Settings }
 
 func newConfig(opts []Option) (*config, error) {
 	cfg := &config{}
@@ -131,15 +122,6 @@ func newConfig(opts []Option) (*config, error) {
 	return cfg, nil
 }
 
-func (c *config) flowOptions() auth.FlowOptions {
-	return auth.FlowOptions{
-		HTTPClient: c.httpClient,
-		UserAgent:  apiclient.UserAgent(c.product),
-		Logger:     c.logger,
-		Now:        c.cacheOpts.Now,
-	}
-}
-
 // Option configures a Client.
 type Option func(*config) error
 
@@ -150,7 +132,7 @@ func WithHTTPClient(hc *http.Client) Option {
 		if hc == nil {
 			return errors.New("cloudcompliapi: WithHTTPClient: nil client")
 		}
-		c.httpClient = hc
+		c.HTTPClient = hc
 		return nil
 	}
 }
@@ -158,23 +140,23 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithStore persists tokens, e.g. in an auth.FileStore or a Redis store
 // shared by a fleet, so that a restart does not fetch a new one-year
 // token. Optional. Default: memory only.
-func WithStore(s auth.Store) Option { return func(c *config) error { c.store = s; return nil } }
+func WithStore(s auth.Store) Option { return func(c *config) error { c.Store = s; return nil } }
 
 // WithLogger logs token fetches, 401 replays and retries (never a secret).
 // Optional. Default: no logging.
-func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.Logger = l; return nil } }
 
 // WithUserAgent prefixes the SDK's User-Agent with your product, e.g.
 // "acme-inspections/2.1". Optional.
 func WithUserAgent(product string) Option {
-	return func(c *config) error { c.product = product; return nil }
+	return func(c *config) error { c.Product = product; return nil }
 }
 
 // WithRetryPolicy replaces the default retry policy (429, 502, 503 and 504
 // answers and connection errors, idempotent requests only, exponential
 // backoff with jitter, Retry-After honoured). Optional.
 func WithRetryPolicy(p auth.RetryPolicy) Option {
-	return func(c *config) error { c.retry = &p; return nil }
+	return func(c *config) error { c.Retry = &p; return nil }
 }
 
 // WithTokenSource takes tokens from src instead of from Credentials, which
@@ -184,16 +166,16 @@ func WithTokenSource(src oauth2.TokenSource) Option {
 		if src == nil {
 			return errors.New("cloudcompliapi: WithTokenSource: nil source")
 		}
-		c.source = src
+		c.Source = src
 		return nil
 	}
 }
 
 // WithCacheOptions tunes the token cache (refresh-ahead share, expiry
-// margin, clock). Store and Logger are taken from WithStore and
-// WithLogger. Optional.
+// margin, clock, store key). WithStore and WithLogger, when given, take
+// precedence over its Store and Logger. Optional.
 func WithCacheOptions(o auth.CacheOptions) Option {
-	return func(c *config) error { c.cacheOpts = o; return nil }
+	return func(c *config) error { c.CacheOptions = o; return nil }
 }
 
 // WithMaxResponseBytes caps the size of a response body. Optional.
@@ -203,7 +185,7 @@ func WithMaxResponseBytes(n int64) Option {
 		if n <= 0 {
 			return errors.New("cloudcompliapi: WithMaxResponseBytes: must be positive")
 		}
-		c.maxBody = n
+		c.MaxBody = n
 		return nil
 	}
 }
@@ -222,9 +204,7 @@ func NewClient(instanceURL string, creds Credentials, opts ...Option) (*Client, 
 	if err != nil {
 		return nil, err
 	}
-	co := cfg.cacheOpts
-	co.Store, co.Logger = cfg.store, cfg.logger
-	src := cfg.source
+	src := cfg.Source
 	switch {
 	case src != nil && creds != nil:
 		return nil, errors.New("cloudcompliapi: give either credentials or WithTokenSource, not both")
@@ -232,18 +212,18 @@ func NewClient(instanceURL string, creds Credentials, opts ...Option) (*Client, 
 		return nil, errors.New("cloudcompliapi: credentials are required (ClientCredentials, StaticToken or UserToken)")
 	case src == nil:
 		var key string
-		if src, key, err = creds.tokenSource(in, cfg.flowOptions()); err != nil {
+		if src, key, err = creds.tokenSource(in, cfg.FlowOptions()); err != nil {
 			return nil, err
 		}
-		if co.Key == "" {
-			co.Key = key
+		if cfg.CacheOptions.Key == "" {
+			cfg.CacheOptions.Key = key
 		}
 	}
-	cache, err := auth.NewCache(src, co)
+	cache, err := cfg.NewCache(src)
 	if err != nil {
 		return nil, fmt.Errorf("cloudcompliapi: %w", trimPrefix(err))
 	}
-	doer, err := auth.NewDoer(cache, auth.DoerOptions{BaseURL: in.root, HTTPClient: cfg.httpClient, Retry: cfg.retry, Logger: cfg.logger})
+	doer, err := cfg.NewDoer(cache, in.root, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cloudcompliapi: %w", trimPrefix(err))
 	}
@@ -255,8 +235,8 @@ func NewClient(instanceURL string, creds Credentials, opts ...Option) (*Client, 
 		projectsURL: in.apiURL + "/projects",
 		doer:        doer,
 		cache:       cache,
-		maxBody:     cfg.maxBody,
-		userAgent:   []string{apiclient.UserAgent(cfg.product)},
+		maxBody:     cfg.MaxBody,
+		userAgent:   []string{cfg.UserAgent()},
 	}, nil
 }
 

@@ -159,7 +159,7 @@ func NewAuthCodeFlow(instanceURL string, app AuthCodeApp, opts ...Option) (*auth
 	if err != nil {
 		return nil, err
 	}
-	return in.authCodeFlow(app, cfg.flowOptions())
+	return in.authCodeFlow(app, cfg.FlowOptions())
 }
 
 func (in *instance) authCodeFlow(app AuthCodeApp, fo auth.FlowOptions) (*auth.AuthCodeFlow, error) {

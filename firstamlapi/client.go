@@ -57,16 +57,9 @@ type Client struct {
 }
 
 type config struct {
+	apiclient.Settings
 	tokenURL   string
 	graphqlURL string
-	httpClient *http.Client
-	store      auth.Store
-	logger     *slog.Logger
-	product    string
-	retry      *auth.RetryPolicy
-	source     oauth2.TokenSource
-	cacheOpts  auth.CacheOptions
-	maxBody    int64
 }
 
 // Option configures a Client. Every option is optional: without any, the
@@ -116,7 +109,7 @@ func WithHTTPClient(hc *http.Client) Option {
 		if hc == nil {
 			return errors.New("WithHTTPClient: nil client")
 		}
-		c.httpClient = hc
+		c.HTTPClient = hc
 		return nil
 	}
 }
@@ -124,11 +117,11 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithStore persists tokens, e.g. in an auth.FileStore or a Redis store
 // shared by a fleet, so that restarts do not fetch new ones. Optional;
 // default: in memory.
-func WithStore(s auth.Store) Option { return func(c *config) error { c.store = s; return nil } }
+func WithStore(s auth.Store) Option { return func(c *config) error { c.Store = s; return nil } }
 
 // WithLogger logs token fetches, refreshes and retries (never a secret).
 // Optional; default: no logging.
-func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.Logger = l; return nil } }
 
 // WithUserAgent puts your product first in the User-Agent, e.g.
 // "acme-onboarding/2.1". Optional but recommended: First AML's go-live
@@ -139,7 +132,7 @@ func WithUserAgent(product string) Option {
 		if strings.ContainsAny(product, "\r\n") {
 			return errors.New("WithUserAgent: product contains a line break")
 		}
-		c.product = product
+		c.Product = product
 		return nil
 	}
 }
@@ -150,7 +143,7 @@ func WithUserAgent(product string) Option {
 // AML's go-live review asks). Mutations are never retried, whatever the
 // policy: a create that may have reached First AML is not sent twice.
 func WithRetryPolicy(p auth.RetryPolicy) Option {
-	return func(c *config) error { c.retry = &p; return nil }
+	return func(c *config) error { c.Retry = &p; return nil }
 }
 
 // WithTokenSource uses src for tokens instead of the client credentials
@@ -160,16 +153,16 @@ func WithTokenSource(src oauth2.TokenSource) Option {
 		if src == nil {
 			return errors.New("WithTokenSource: nil source")
 		}
-		c.source = src
+		c.Source = src
 		return nil
 	}
 }
 
 // WithCacheOptions tunes the token cache (refresh-ahead share, expiry
-// margin, clock). Optional. Store and Logger are taken from WithStore and
-// WithLogger.
+// margin, clock, store key). Optional. WithStore and WithLogger, when
+// given, take precedence over its Store and Logger.
 func WithCacheOptions(o auth.CacheOptions) Option {
-	return func(c *config) error { c.cacheOpts = o; return nil }
+	return func(c *config) error { c.CacheOptions = o; return nil }
 }
 
 // WithMaxResponseBytes caps the size of a response body. Optional; default
@@ -179,7 +172,7 @@ func WithMaxResponseBytes(n int64) Option {
 		if n <= 0 {
 			return errors.New("WithMaxResponseBytes: must be positive")
 		}
-		c.maxBody = n
+		c.MaxBody = n
 		return nil
 	}
 }
@@ -201,28 +194,26 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	case cfg.tokenURL == "" || cfg.graphqlURL == "":
 		return nil, errors.New("firstamlapi: WithTokenURL and WithGraphQLURL go together: First AML's production host is not public, so leaving the sandbox takes both URLs")
 	}
-	ua := apiclient.UserAgent(cfg.product)
-	src := cfg.source
+	ua := cfg.UserAgent()
+	src := cfg.Source
 	if src == nil {
-		flow, err := newTokenFlow(clientID, clientSecret, cfg.tokenURL, ua, cfg.httpClient, cfg.logger)
+		flow, err := newTokenFlow(clientID, clientSecret, cfg.tokenURL, ua, cfg.HTTPClient, cfg.Logger)
 		if err != nil {
 			return nil, err
 		}
 		src = flow
 	}
-	co := cfg.cacheOpts
-	co.Store, co.Logger = cfg.store, cfg.logger
-	cache, err := auth.NewCache(src, co)
+	cache, err := cfg.NewCache(src)
 	if err != nil {
 		return nil, fmt.Errorf("firstamlapi: %w", err)
 	}
-	doer, err := auth.NewDoer(cache, auth.DoerOptions{BaseURL: cfg.graphqlURL, HTTPClient: cfg.httpClient, Retry: cfg.retry, Logger: cfg.logger})
+	doer, err := cfg.NewDoer(cache, cfg.graphqlURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("firstamlapi: %w", err)
 	}
 	// Mutations go through a Doer that never retries, so that no context
 	// marked with auth.WithIdempotent can make a create happen twice.
-	mutDoer, err := auth.NewDoer(cache, auth.DoerOptions{BaseURL: cfg.graphqlURL, HTTPClient: cfg.httpClient, Retry: &auth.RetryPolicy{MaxAttempts: 1}, Logger: cfg.logger})
+	mutDoer, err := cfg.NewDoer(cache, cfg.graphqlURL, &auth.RetryPolicy{MaxAttempts: 1})
 	if err != nil {
 		return nil, fmt.Errorf("firstamlapi: %w", err)
 	}
@@ -232,7 +223,7 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		doer:       doer,
 		mutDoer:    mutDoer,
 		cache:      cache,
-		maxBody:    cfg.maxBody,
+		maxBody:    cfg.MaxBody,
 		userAgent:  []string{ua},
 	}
 	return c, nil

@@ -69,18 +69,12 @@ type Client struct {
 }
 
 type config struct {
-	tokenURL   string
-	authURL    string
-	scopes     []string
-	company    string
-	httpClient *http.Client
-	store      auth.Store
-	logger     *slog.Logger
-	product    string
-	retry      *auth.RetryPolicy
-	cacheOpts  auth.CacheOptions
-	maxBody    int64
-	set        []string // the options given, by name
+	apiclient.Settings
+	tokenURL string
+	authURL  string
+	scopes   []string
+	company  string
+	set      []string // the options given, by name
 }
 
 func defaultConfig() config {
@@ -106,10 +100,6 @@ func (c *config) given(name string) bool {
 		}
 	}
 	return false
-}
-
-func (c *config) flowOptions() auth.FlowOptions {
-	return auth.FlowOptions{HTTPClient: c.httpClient, UserAgent: apiclient.UserAgent(c.product), Logger: c.logger, Now: c.cacheOpts.Now}
 }
 
 // Option configures a Client (and, for the options it names,
@@ -192,7 +182,7 @@ func WithHTTPClient(hc *http.Client) Option {
 		if hc == nil {
 			return errors.New("nil client")
 		}
-		c.httpClient = hc
+		c.HTTPClient = hc
 		return nil
 	})
 }
@@ -202,13 +192,13 @@ func WithHTTPClient(hc *http.Client) Option {
 // sign in again and two processes never race on a rotated refresh token.
 // Optional. Default: memory.
 func WithStore(s auth.Store) Option {
-	return option("WithStore", func(c *config) error { c.store = s; return nil })
+	return option("WithStore", func(c *config) error { c.Store = s; return nil })
 }
 
 // WithLogger logs token fetches, refreshes and retries (never a secret).
 // Optional.
 func WithLogger(l *slog.Logger) Option {
-	return option("WithLogger", func(c *config) error { c.logger = l; return nil })
+	return option("WithLogger", func(c *config) error { c.Logger = l; return nil })
 }
 
 // WithUserAgent prefixes the SDK's User-Agent with your product, e.g.
@@ -218,7 +208,7 @@ func WithUserAgent(product string) Option {
 		if strings.ContainsFunc(product, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 			return errors.New("control character in product")
 		}
-		c.product = product
+		c.Product = product
 		return nil
 	})
 }
@@ -228,14 +218,14 @@ func WithUserAgent(product string) Option {
 // jitter, honouring Retry-After). Optional. POSTs are retried only with
 // auth.WithIdempotent(ctx).
 func WithRetryPolicy(p auth.RetryPolicy) Option {
-	return option("WithRetryPolicy", func(c *config) error { c.retry = &p; return nil })
+	return option("WithRetryPolicy", func(c *config) error { c.Retry = &p; return nil })
 }
 
 // WithCacheOptions tunes the token cache (refresh-ahead share, expiry
 // margin, clock, store key). Optional. WithStore and WithLogger, when
 // given, take precedence over its Store and Logger.
 func WithCacheOptions(o auth.CacheOptions) Option {
-	return option("WithCacheOptions", func(c *config) error { c.cacheOpts = o; return nil })
+	return option("WithCacheOptions", func(c *config) error { c.CacheOptions = o; return nil })
 }
 
 // WithMaxResponseBytes caps the size of a response body. Optional. Default
@@ -245,7 +235,7 @@ func WithMaxResponseBytes(n int64) Option {
 		if n <= 0 {
 			return errors.New("must be positive")
 		}
-		c.maxBody = n
+		c.MaxBody = n
 		return nil
 	})
 }
@@ -280,24 +270,12 @@ func NewClient(baseURL string, creds Credentials, opts ...Option) (*Client, erro
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: %w", err)
 	}
-	co := cfg.cacheOpts
-	if cfg.store != nil {
-		co.Store = cfg.store
-	}
-	if cfg.logger != nil {
-		co.Logger = cfg.logger
-	}
-	cache, err := auth.NewCache(src, co)
+	cache, err := cfg.NewCache(src)
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: %w", err)
 	}
-	doer, err := auth.NewDoer(cache, auth.DoerOptions{
-		BaseURL:       base,
-		HTTPClient:    cfg.httpClient,
-		Retry:         cfg.retry,
-		OriginHeaders: []string{auth.HeaderCompanyContext}, // never sent off the API's origin
-		Logger:        cfg.logger,
-	})
+	// X-Company-Context, like the token, is never sent off the API's origin.
+	doer, err := cfg.NewDoer(cache, base, nil, auth.HeaderCompanyContext)
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: %w", err)
 	}
@@ -306,8 +284,8 @@ func NewClient(baseURL string, creds Credentials, opts ...Option) (*Client, erro
 		company:                cfg.company,
 		doer:                   doer,
 		cache:                  cache,
-		maxBody:                cfg.maxBody,
-		userAgent:              []string{apiclient.UserAgent(cfg.product)},
+		maxBody:                cfg.MaxBody,
+		userAgent:              []string{cfg.UserAgent()},
 		hazardsURL:             base + "/hazards",
 		hazardsApprovalURL:     base + "/hazards/approval",
 		hazardsApprovalDataURL: base + "/hazards/approvaldata",

@@ -80,7 +80,7 @@ func (p *PasswordCredentials) source(cfg *config) (oauth2.TokenSource, error) {
 		ClientSecret: p.clientSecret,
 		Endpoint:     oauth2.Endpoint{TokenURL: cfg.tokenURL, AuthStyle: oauth2.AuthStyleInParams}, // the docs put the client in the form
 		Scopes:       cfg.scopes,
-	}, p.username, p.password, cfg.flowOptions())
+	}, p.username, p.password, cfg.FlowOptions())
 }
 
 // AuthorizedUser returns credentials for a user who signed in through flow
@@ -169,7 +169,7 @@ func NewAuthCodeFlow(clientID, clientSecret, redirectURL string, opts ...Option)
 		RedirectURL:  redirectURL,
 		Scopes:       cfg.scopes,
 		Endpoint:     oauth2.Endpoint{AuthURL: cfg.authURL, TokenURL: cfg.tokenURL, AuthStyle: oauth2.AuthStyleInParams},
-	}, auth.AuthCodeOptions{FlowOptions: cfg.flowOptions(), PKCE: true})
+	}, auth.AuthCodeOptions{FlowOptions: cfg.FlowOptions(), PKCE: true})
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: auth code flow: %w", err)
 	}

@@ -47,16 +47,9 @@ type Client struct {
 }
 
 type config struct {
-	baseURL    string
-	tokenURL   string
-	httpClient *http.Client
-	store      auth.Store
-	logger     *slog.Logger
-	product    string
-	retry      *auth.RetryPolicy
-	source     oauth2.TokenSource
-	cacheOpts  auth.CacheOptions
-	maxBody    int64
+	apiclient.Settings
+	baseURL  string
+	tokenURL string
 }
 
 // Option configures a Client.
@@ -96,29 +89,29 @@ func WithHTTPClient(hc *http.Client) Option {
 		if hc == nil {
 			return errors.New("stennapi: WithHTTPClient: nil client")
 		}
-		c.httpClient = hc
+		c.HTTPClient = hc
 		return nil
 	}
 }
 
 // WithStore persists tokens, e.g. in an auth.FileStore or a Redis store
 // shared by a fleet.
-func WithStore(s auth.Store) Option { return func(c *config) error { c.store = s; return nil } }
+func WithStore(s auth.Store) Option { return func(c *config) error { c.Store = s; return nil } }
 
 // WithLogger logs token fetches, refreshes and retries (never a secret).
-func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.Logger = l; return nil } }
 
 // WithUserAgent prefixes the SDK's User-Agent with your product, e.g.
 // "acme-billing/2.1".
 func WithUserAgent(product string) Option {
-	return func(c *config) error { c.product = product; return nil }
+	return func(c *config) error { c.Product = product; return nil }
 }
 
 // WithRetryPolicy replaces the default retry policy (429, 502, 503, 504 and
 // connection errors, with exponential backoff and jitter, as Stenn's rate
 // limit docs ask).
 func WithRetryPolicy(p auth.RetryPolicy) Option {
-	return func(c *config) error { c.retry = &p; return nil }
+	return func(c *config) error { c.Retry = &p; return nil }
 }
 
 // WithTokenSource uses src for tokens instead of the client credentials
@@ -128,15 +121,16 @@ func WithTokenSource(src oauth2.TokenSource) Option {
 		if src == nil {
 			return errors.New("stennapi: WithTokenSource: nil source")
 		}
-		c.source = src
+		c.Source = src
 		return nil
 	}
 }
 
 // WithCacheOptions tunes the token cache (refresh-ahead share, expiry
-// margin, clock). Store and Logger are taken from WithStore and WithLogger.
+// margin, clock, store key). WithStore and WithLogger, when given, take
+// precedence over its Store and Logger.
 func WithCacheOptions(o auth.CacheOptions) Option {
-	return func(c *config) error { c.cacheOpts = o; return nil }
+	return func(c *config) error { c.CacheOptions = o; return nil }
 }
 
 // WithMaxResponseBytes caps the size of a response body (default 16 MiB).
@@ -145,7 +139,7 @@ func WithMaxResponseBytes(n int64) Option {
 		if n <= 0 {
 			return errors.New("stennapi: WithMaxResponseBytes: must be positive")
 		}
-		c.maxBody = n
+		c.MaxBody = n
 		return nil
 	}
 }
@@ -162,8 +156,7 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	if cfg.tokenURL == "" {
 		cfg.tokenURL = cfg.baseURL + tokenPath
 	}
-	ua := apiclient.UserAgent(cfg.product)
-	src := cfg.source
+	src := cfg.Source
 	if src == nil {
 		if clientID == "" || clientSecret == "" {
 			return nil, errors.New("stennapi: client id and client secret are required")
@@ -173,24 +166,17 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 			ClientSecret: clientSecret,
 			TokenURL:     cfg.tokenURL,
 			AuthStyle:    oauth2.AuthStyleInParams, // Stenn wants the credentials in the form body
-		}, auth.FlowOptions{HTTPClient: cfg.httpClient, UserAgent: ua, Logger: cfg.logger})
+		}, cfg.FlowOptions())
 		if err != nil {
 			return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
 		}
 		src = flow
 	}
-	co := cfg.cacheOpts
-	if cfg.store != nil {
-		co.Store = cfg.store
-	}
-	if cfg.logger != nil {
-		co.Logger = cfg.logger
-	}
-	cache, err := auth.NewCache(src, co)
+	cache, err := cfg.NewCache(src)
 	if err != nil {
 		return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
 	}
-	doer, err := auth.NewDoer(cache, auth.DoerOptions{BaseURL: cfg.baseURL, HTTPClient: cfg.httpClient, Retry: cfg.retry, Logger: cfg.logger})
+	doer, err := cfg.NewDoer(cache, cfg.baseURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
 	}
@@ -199,8 +185,8 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		companiesURL: cfg.baseURL + "/v1/companies",
 		doer:         doer,
 		cache:        cache,
-		maxBody:      cfg.maxBody,
-		userAgent:    []string{ua},
+		maxBody:      cfg.MaxBody,
+		userAgent:    []string{cfg.UserAgent()},
 	}, nil
 }
 
