@@ -149,7 +149,13 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.Logger
 // WithUserAgent prefixes the SDK's User-Agent with your product, e.g.
 // "acme-inspections/2.1". Optional.
 func WithUserAgent(product string) Option {
-	return func(c *config) error { c.Product = product; return nil }
+	return func(c *config) error {
+		if err := apiclient.CheckProduct(product); err != nil {
+			return fmt.Errorf("WithUserAgent: %w", err)
+		}
+		c.Product = product
+		return nil
+	}
 }
 
 // WithRetryPolicy replaces the default retry policy (429, 502, 503 and 504

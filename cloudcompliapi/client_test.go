@@ -518,6 +518,7 @@ func TestConstructorRefusesBadInput(t *testing.T) {
 		"nil source":             {"https://example.compli.cloud", nil, []cloudcompliapi.Option{cloudcompliapi.WithTokenSource(nil)}},
 		"nil HTTP client":        {"https://example.compli.cloud", good, []cloudcompliapi.Option{cloudcompliapi.WithHTTPClient(nil)}},
 		"zero max body":          {"https://example.compli.cloud", good, []cloudcompliapi.Option{cloudcompliapi.WithMaxResponseBytes(0)}},
+		"user agent":             {"https://example.compli.cloud", good, []cloudcompliapi.Option{cloudcompliapi.WithUserAgent("a\r\nX-Evil: 1")}},
 		"bad cache options":      {"https://example.compli.cloud", good, []cloudcompliapi.Option{cloudcompliapi.WithCacheOptions(auth.CacheOptions{RefreshAfter: 2})}},
 	} {
 		_, err := cloudcompliapi.NewClient(tc.instance, tc.creds, tc.opts...)

@@ -129,8 +129,8 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.Logger
 // SDK always sends its own name and version after yours.
 func WithUserAgent(product string) Option {
 	return func(c *config) error {
-		if strings.ContainsAny(product, "\r\n") {
-			return errors.New("WithUserAgent: product contains a line break")
+		if err := apiclient.CheckProduct(product); err != nil {
+			return fmt.Errorf("WithUserAgent: %w", err)
 		}
 		c.Product = product
 		return nil

@@ -205,8 +205,8 @@ func WithLogger(l *slog.Logger) Option {
 // "acme-safety/2.1". Optional.
 func WithUserAgent(product string) Option {
 	return option("WithUserAgent", func(c *config) error {
-		if strings.ContainsFunc(product, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-			return errors.New("control character in product")
+		if err := apiclient.CheckProduct(product); err != nil {
+			return err
 		}
 		c.Product = product
 		return nil

@@ -216,6 +216,7 @@ func TestConstructorRefusesBadInput(t *testing.T) {
 		"nil client":   {stennapi.WithHTTPClient(nil)},
 		"zero maxbody": {stennapi.WithMaxResponseBytes(0)},
 		"nil source":   {stennapi.WithTokenSource(nil)},
+		"user agent":   {stennapi.WithUserAgent("a\r\nX-Evil: 1")},
 	} {
 		if _, err := stennapi.NewClient("id", "secret", opts...); err == nil || !strings.HasPrefix(err.Error(), "stennapi: ") {
 			t.Errorf("%s: err = %v; want a stennapi error", name, err)

@@ -41,6 +41,16 @@ func UserAgent(product string) string {
 	return ua
 }
 
+// CheckProduct refuses a product name that cannot go into a User-Agent
+// header: a control character would make every request fail in the
+// transport, or, from a line break, smuggle in a header.
+func CheckProduct(product string) error {
+	if strings.ContainsFunc(product, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return errors.New("control character in product")
+	}
+	return nil
+}
+
 // NewRequest builds a request with a JSON body (nil for none) whose body
 // can be re-sent (GetBody is set), so a 401 replay or a retry is possible.
 func NewRequest(ctx context.Context, method, url string, body any) (*http.Request, error) {
