@@ -18,6 +18,7 @@ import (
 	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/firstamlapi/firstamltest"
 	"github.com/complykit/complykit-go/internal/fakeserver"
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stemsapi"
 	"github.com/complykit/complykit-go/stemsapi/stemstest"
 	"github.com/complykit/complykit-go/stennapi"
@@ -59,8 +60,8 @@ func newSubjects(t *testing.T) []*subject {
 		c, err := stemsapi.NewClient(srv.URL,
 			stemsapi.Password(srv.ClientID, srv.ClientSecret, stemstest.DefaultUsername, stemstest.DefaultPassword),
 			stemsapi.WithTokenURL(srv.TokenURL()), stemsapi.WithCompany(stemstest.DefaultCompany),
-			stemsapi.WithHTTPClient(faultHTTPClient()), stemsapi.WithRetryPolicy(faultRetry),
-			stemsapi.WithCacheOptions(auth.CacheOptions{Now: cacheClock.Now}))
+			option.WithHTTPClient(faultHTTPClient()), option.WithRetryPolicy(faultRetry),
+			option.WithCacheOptions(auth.CacheOptions{Now: cacheClock.Now}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +85,7 @@ func newSubjects(t *testing.T) []*subject {
 		clock := stenntest.NewClock(time.Now())
 		srv := stenntest.NewServer(t, stenntest.WithClock(clock), stenntest.WithTokenLifetime(lifetime))
 		c, err := stennapi.NewClient(srv.ClientID, srv.ClientSecret, stennapi.WithBaseURL(srv.URL),
-			stennapi.WithHTTPClient(faultHTTPClient()), stennapi.WithRetryPolicy(faultRetry))
+			option.WithHTTPClient(faultHTTPClient()), option.WithRetryPolicy(faultRetry))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +100,7 @@ func newSubjects(t *testing.T) []*subject {
 		clock := cloudcomplitest.NewClock(time.Now())
 		srv := cloudcomplitest.NewServer(t, cloudcomplitest.WithClock(clock), cloudcomplitest.WithTokenLifetime(lifetime))
 		c, err := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.ClientCredentials{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret},
-			cloudcompliapi.WithHTTPClient(faultHTTPClient()), cloudcompliapi.WithRetryPolicy(faultRetry))
+			option.WithHTTPClient(faultHTTPClient()), option.WithRetryPolicy(faultRetry))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +116,7 @@ func newSubjects(t *testing.T) []*subject {
 		srv := firstamltest.NewServer(t, firstamltest.WithClock(clock), firstamltest.WithTokenLifetime(lifetime))
 		c, err := firstamlapi.NewClient(srv.ClientID, srv.ClientSecret,
 			firstamlapi.WithTokenURL(srv.TokenURL()), firstamlapi.WithGraphQLURL(srv.GraphQLURL()),
-			firstamlapi.WithHTTPClient(faultHTTPClient()), firstamlapi.WithRetryPolicy(faultRetry))
+			option.WithHTTPClient(faultHTTPClient()), option.WithRetryPolicy(faultRetry))
 		if err != nil {
 			t.Fatal(err)
 		}

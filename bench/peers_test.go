@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/complykit/complykit-go/gen/stenn"
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stennapi"
 	"github.com/complykit/complykit-go/stennapi/stenntest"
 	"golang.org/x/oauth2"
@@ -128,7 +129,7 @@ var contenders = []contender{
 		}
 	}},
 	{"complykit", func(b *testing.B, base string, hc *http.Client) func(context.Context) (int, error) {
-		c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(base), stennapi.WithHTTPClient(hc))
+		c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(base), option.WithHTTPClient(hc))
 		if err != nil {
 			b.Fatal(err)
 		}

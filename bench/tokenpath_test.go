@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stennapi"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -164,7 +165,7 @@ func tokenPathClient(b testing.TB, impl, base string, hc *http.Client) func(cont
 			return err
 		}
 	default:
-		c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(base), stennapi.WithHTTPClient(hc))
+		c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(base), option.WithHTTPClient(hc))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -180,7 +181,7 @@ func tokenPathClient(b testing.TB, impl, base string, hc *http.Client) func(cont
 func BenchmarkColdCallers(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		srv := newTokenPathServer(50*time.Millisecond, 3600)
-		c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(srv.srv.URL), stennapi.WithHTTPClient(newTransportClient()))
+		c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(srv.srv.URL), option.WithHTTPClient(newTransportClient()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -208,7 +209,7 @@ func BenchmarkColdCallers(b *testing.B) {
 func BenchmarkConcurrent401s(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		srv := newTokenPathServer(20*time.Millisecond, 3600)
-		c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(srv.srv.URL), stennapi.WithHTTPClient(newTransportClient()))
+		c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(srv.srv.URL), option.WithHTTPClient(newTransportClient()))
 		if err != nil {
 			b.Fatal(err)
 		}

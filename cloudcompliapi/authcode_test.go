@@ -12,6 +12,7 @@ import (
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
+	"github.com/complykit/complykit-go/option"
 	"golang.org/x/oauth2"
 )
 
@@ -48,7 +49,7 @@ func signIn(t *testing.T, authURL string) *url.URL {
 
 func TestAuthorizationCodeEndToEnd(t *testing.T) {
 	srv := cloudcomplitest.NewServer(t)
-	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, app(srv), cloudcompliapi.WithUserAgent("acme-mobile/1.0"))
+	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, app(srv), option.WithUserAgent("acme-mobile/1.0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func TestStaticTokenExpires(t *testing.T) {
 func TestRestoredUserTokenKeepsItsExpiry(t *testing.T) {
 	clock := cloudcomplitest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	srv := cloudcomplitest.NewServer(t, cloudcomplitest.WithClock(clock))
-	onClock := cloudcompliapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now})
+	onClock := option.WithCacheOptions(auth.CacheOptions{Now: clock.Now})
 	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, app(srv), onClock)
 	if err != nil {
 		t.Fatal(err)
@@ -317,8 +318,8 @@ func TestUserTokensKeptApartInASharedStore(t *testing.T) {
 	}
 	for _, subjects := range [][2]string{{"alice", "bob"}, {"", ""}} {
 		t1, t2 := exchange(), exchange()
-		c1, _ := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.UserToken{App: app(srv), Token: t1, Subject: subjects[0]}, cloudcompliapi.WithStore(store))
-		c2, _ := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.UserToken{App: app(srv), Token: t2, Subject: subjects[1]}, cloudcompliapi.WithStore(store))
+		c1, _ := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.UserToken{App: app(srv), Token: t1, Subject: subjects[0]}, option.WithStore(store))
+		c2, _ := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.UserToken{App: app(srv), Token: t2, Subject: subjects[1]}, option.WithStore(store))
 		g1, err1 := c1.Token(context.Background())
 		g2, err2 := c2.Token(context.Background())
 		if err1 != nil || err2 != nil || g1.AccessToken != t1.AccessToken || g2.AccessToken != t2.AccessToken {

@@ -20,17 +20,18 @@ import (
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
+	"github.com/complykit/complykit-go/option"
 )
 
-var fastRetry = cloudcompliapi.WithRetryPolicy(auth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+var fastRetry = option.WithRetryPolicy(auth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 
 func creds(srv *cloudcomplitest.Server) cloudcompliapi.ClientCredentials {
 	return cloudcompliapi.ClientCredentials{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret}
 }
 
-func newClient(t *testing.T, srv *cloudcomplitest.Server, opts ...cloudcompliapi.Option) *cloudcompliapi.Client {
+func newClient(t *testing.T, srv *cloudcomplitest.Server, opts ...option.Option) *cloudcompliapi.Client {
 	t.Helper()
-	opts = append([]cloudcompliapi.Option{fastRetry}, opts...)
+	opts = append([]option.Option{fastRetry}, opts...)
 	c, err := cloudcompliapi.NewClient(srv.URL, creds(srv), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +51,7 @@ func apiRequests(srv *cloudcomplitest.Server) []cloudcomplitest.Request {
 
 func TestClientCredentialsEndToEnd(t *testing.T) {
 	srv := cloudcomplitest.NewServer(t)
-	c := newClient(t, srv, cloudcompliapi.WithUserAgent("acme-inspections/2.1"))
+	c := newClient(t, srv, option.WithUserAgent("acme-inspections/2.1"))
 	ctx := context.Background()
 	projects, err := c.ListProjects(ctx)
 	if err != nil {
@@ -212,7 +213,7 @@ func TestResources(t *testing.T) {
 func TestTokenExpiryRefreshAheadAnd401(t *testing.T) {
 	clock := cloudcomplitest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := cloudcomplitest.NewServer(t, cloudcomplitest.WithClock(clock), cloudcomplitest.WithTokenLifetime(100*time.Second))
-	c := newClient(t, srv, cloudcompliapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+	c := newClient(t, srv, option.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
 	ctx := context.Background()
 	if _, err := c.GetCompany(ctx); err != nil {
 		t.Fatal(err)
@@ -270,14 +271,14 @@ func TestTokenExpiryRefreshAheadAnd401(t *testing.T) {
 func TestUnknownTokenRecovers(t *testing.T) {
 	srv := cloudcomplitest.NewServer(t)
 	store := auth.NewMemoryStore()
-	shared := cloudcompliapi.WithCacheOptions(auth.CacheOptions{Key: "shared"})
-	c := newClient(t, srv, cloudcompliapi.WithStore(store), shared)
+	shared := option.WithCacheOptions(auth.CacheOptions{Key: "shared"})
+	c := newClient(t, srv, option.WithStore(store), shared)
 	if _, err := c.GetCompany(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	other := cloudcomplitest.NewServer(t)
 	// The same store and key, a server that never issued the stored token.
-	c2, err := cloudcompliapi.NewClient(other.URL, creds(other), cloudcompliapi.WithStore(store), shared, fastRetry)
+	c2, err := cloudcompliapi.NewClient(other.URL, creds(other), option.WithStore(store), shared, fastRetry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +355,7 @@ func TestUnusableResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := `{"pad":"` + strings.Repeat("x", 4096) + `"}`
-	small := newClient(t, srv, cloudcompliapi.WithMaxResponseBytes(1024))
+	small := newClient(t, srv, option.WithMaxResponseBytes(1024))
 	for _, tc := range []struct {
 		name   string
 		client *cloudcompliapi.Client
@@ -498,7 +499,7 @@ func TestConstructorRefusesBadInput(t *testing.T) {
 	for name, tc := range map[string]struct {
 		instance string
 		creds    cloudcompliapi.Credentials
-		opts     []cloudcompliapi.Option
+		opts     []option.Option
 	}{
 		"no instance":            {"", good, nil},
 		"plain http":             {"http://example.compli.cloud", good, nil},
@@ -514,12 +515,12 @@ func TestConstructorRefusesBadInput(t *testing.T) {
 		"user token without app": {"https://example.compli.cloud", cloudcompliapi.UserToken{Token: &oauth2Token}, nil},
 		"user token without token": {"https://example.compli.cloud", cloudcompliapi.UserToken{App: cloudcompliapi.AuthCodeApp{
 			ClientID: "a", ClientSecret: "b", RedirectURL: "https://app.example/cb"}}, nil},
-		"credentials and source": {"https://example.compli.cloud", good, []cloudcompliapi.Option{cloudcompliapi.WithTokenSource(auth.StaticToken("t", time.Time{}))}},
-		"nil source":             {"https://example.compli.cloud", nil, []cloudcompliapi.Option{cloudcompliapi.WithTokenSource(nil)}},
-		"nil HTTP client":        {"https://example.compli.cloud", good, []cloudcompliapi.Option{cloudcompliapi.WithHTTPClient(nil)}},
-		"zero max body":          {"https://example.compli.cloud", good, []cloudcompliapi.Option{cloudcompliapi.WithMaxResponseBytes(0)}},
-		"user agent":             {"https://example.compli.cloud", good, []cloudcompliapi.Option{cloudcompliapi.WithUserAgent("a\r\nX-Evil: 1")}},
-		"bad cache options":      {"https://example.compli.cloud", good, []cloudcompliapi.Option{cloudcompliapi.WithCacheOptions(auth.CacheOptions{RefreshAfter: 2})}},
+		"credentials and source": {"https://example.compli.cloud", good, []option.Option{option.WithTokenSource(auth.StaticToken("t", time.Time{}))}},
+		"nil source":             {"https://example.compli.cloud", nil, []option.Option{option.WithTokenSource(nil)}},
+		"nil HTTP client":        {"https://example.compli.cloud", good, []option.Option{option.WithHTTPClient(nil)}},
+		"zero max body":          {"https://example.compli.cloud", good, []option.Option{option.WithMaxResponseBytes(0)}},
+		"user agent":             {"https://example.compli.cloud", good, []option.Option{option.WithUserAgent("a\r\nX-Evil: 1")}},
+		"bad cache options":      {"https://example.compli.cloud", good, []option.Option{option.WithCacheOptions(auth.CacheOptions{RefreshAfter: 2})}},
 	} {
 		_, err := cloudcompliapi.NewClient(tc.instance, tc.creds, tc.opts...)
 		if err == nil || !strings.HasPrefix(err.Error(), "cloudcompliapi: ") {
@@ -676,7 +677,7 @@ func (l *lockedBuffer) String() string {
 func TestLogsCarryNoSecrets(t *testing.T) {
 	srv := cloudcomplitest.NewServer(t)
 	var buf lockedBuffer
-	logger := cloudcompliapi.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	logger := option.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ctx := context.Background()
 
 	c := newClient(t, srv, logger)

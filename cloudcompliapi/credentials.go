@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/option"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -150,7 +151,7 @@ func (a AuthCodeApp) GoString() string { return a.String() }
 //
 // Of opts, only WithHTTPClient, WithUserAgent, WithLogger and the clock of
 // WithCacheOptions apply (to the token exchange); the others are ignored.
-func NewAuthCodeFlow(instanceURL string, app AuthCodeApp, opts ...Option) (*auth.AuthCodeFlow, error) {
+func NewAuthCodeFlow(instanceURL string, app AuthCodeApp, opts ...option.Option) (*auth.AuthCodeFlow, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err

@@ -49,6 +49,21 @@
 // lasts a year, after which calls fail with auth.ErrSignInRequired and the
 // user must sign in again.
 //
+// # Options
+//
+// NewClient takes the options every client shares, from package option
+// (WithHTTPClient, WithStore, WithLogger, WithUserAgent, WithRetryPolicy,
+// WithCacheOptions, WithMaxResponseBytes, WithTokenSource); CloudCompli
+// needs none of its own, since the instance URL is an argument.
+//
+// # The generated client
+//
+// Every call goes through the client generated from specs/cloudcompli.yaml
+// (gen/cloudcompli), with auth.Doer as its HTTP doer and request editors
+// for the User-Agent, Accept (application/json, */*) and Cache-Control
+// (no-cache), as CloudCompli's documented requests send them. API returns
+// that client for what the typed methods do not cover.
+//
 // # Tokens
 //
 // Tokens last one year (expires_in 31536000). The client shares one token

@@ -160,3 +160,19 @@ func ExampleError() {
 	}
 	// Output: 404 not_found no form no-such-form
 }
+
+// Call an operation through the generated client itself: API() sends
+// through the same Doer (token, origin check, 401 replay, retries) and
+// request editors as the typed methods.
+func ExampleClient_API() {
+	srv, _ := cloudcomplitest.Start()
+	defer srv.Close()
+	client, _ := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.ClientCredentials{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret})
+
+	resp, err := client.API().GetFormWithResponse(context.Background(), cloudcomplitest.SampleFormName)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.StatusCode(), (*resp.JSON200)["title"])
+	// Output: 200 Construction Site Inspection
+}

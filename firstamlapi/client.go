@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/complykit/complykit-go/gen/firstaml"
 	"github.com/complykit/complykit-go/gen/firstamlgql"
 	"github.com/complykit/complykit-go/internal/apiclient"
+	"github.com/complykit/complykit-go/option"
 )
 
 // The sandbox endpoints. First AML documents the GraphQL URL; the token
@@ -41,8 +41,11 @@ const (
 )
 
 // tokenPath is the documented path of the token endpoint, which the
-// generated client appends to its server URL.
-const tokenPath = "/oauth/token"
+// generated client appends to its server URL: taken from
+// specs/firstaml.yaml through the generated request builder.
+var tokenPath = apiclient.OperationPath(func(server string) (*http.Request, error) {
+	return firstaml.NewRequestTokenRequestWithBody(server, "application/json", nil)
+})
 
 // Client calls First AML's Public API (GraphQL). It is safe for concurrent
 // use; make one per set of credentials and reuse it.
@@ -62,131 +65,52 @@ type config struct {
 	graphqlURL string
 }
 
-// Option configures a Client. Every option is optional: without any, the
-// client talks to First AML's sandbox.
-type Option func(*config) error
-
 // WithTokenURL sets the token endpoint, e.g. your production host's
 // https://<host>/oauth/token. Optional; default SandboxTokenURL. It must
 // be given together with WithGraphQLURL, since First AML's production host
 // is not public and a client must never mix environments. The path must
 // end with /oauth/token, the documented path. It must be https, or http on
 // a loopback host (a fake).
-func WithTokenURL(u string) Option {
-	return func(c *config) error {
+func WithTokenURL(u string) option.Option {
+	return apiclient.For("WithTokenURL", func(c *config) error {
 		parsed, err := auth.CheckURL(u)
 		if err != nil {
-			return fmt.Errorf("WithTokenURL: %w", err)
+			return err
 		}
 		if !strings.HasSuffix(parsed.Path, tokenPath) || parsed.RawQuery != "" || parsed.Fragment != "" {
-			return fmt.Errorf("WithTokenURL: the path must end with %s (the documented token path) and carry no query", tokenPath)
+			return fmt.Errorf("the path must end with %s (the documented token path) and carry no query", tokenPath)
 		}
 		c.tokenURL = parsed.String()
 		return nil
-	}
+	})
 }
 
 // WithGraphQLURL sets the GraphQL endpoint, e.g. your production host's
 // https://<host>/graphql/. Optional; default SandboxGraphQLURL. It must be
 // given together with WithTokenURL. It must be https, or http on a
 // loopback host (a fake). Credentials are sent to its origin only.
-func WithGraphQLURL(u string) Option {
-	return func(c *config) error {
+func WithGraphQLURL(u string) option.Option {
+	return apiclient.For("WithGraphQLURL", func(c *config) error {
 		parsed, err := auth.CheckURL(u)
 		if err != nil {
-			return fmt.Errorf("WithGraphQLURL: %w", err)
+			return err
 		}
 		c.graphqlURL = parsed.String()
 		return nil
-	}
-}
-
-// WithHTTPClient sends every request, token requests included, with hc.
-// Optional; default: a client with auth.DefaultHTTPTimeout. The client
-// uses copies whose redirect policies keep credentials on their origin.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("WithHTTPClient: nil client")
-		}
-		c.HTTPClient = hc
-		return nil
-	}
-}
-
-// WithStore persists tokens, e.g. in an auth.FileStore or a Redis store
-// shared by a fleet, so that restarts do not fetch new ones. Optional;
-// default: in memory.
-func WithStore(s auth.Store) Option { return func(c *config) error { c.Store = s; return nil } }
-
-// WithLogger logs token fetches, refreshes and retries (never a secret).
-// Optional; default: no logging.
-func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.Logger = l; return nil } }
-
-// WithUserAgent puts your product first in the User-Agent, e.g.
-// "acme-onboarding/2.1". Optional but recommended: First AML's go-live
-// review asks every integration to identify itself on every request. The
-// SDK always sends its own name and version after yours.
-func WithUserAgent(product string) Option {
-	return func(c *config) error {
-		if err := apiclient.CheckProduct(product); err != nil {
-			return fmt.Errorf("WithUserAgent: %w", err)
-		}
-		c.Product = product
-		return nil
-	}
-}
-
-// WithRetryPolicy replaces the retry policy of queries (Me, CaseDetails).
-// Optional; default: auth.RetryPolicy{} (429, 502, 503, 504 and connection
-// errors, exponential backoff with jitter, Retry-After honoured, as First
-// AML's go-live review asks). Mutations are never retried, whatever the
-// policy: a create that may have reached First AML is not sent twice.
-func WithRetryPolicy(p auth.RetryPolicy) Option {
-	return func(c *config) error { c.Retry = &p; return nil }
-}
-
-// WithTokenSource uses src for tokens instead of the client credentials
-// flow. Optional; clientID and clientSecret may then be empty.
-func WithTokenSource(src oauth2.TokenSource) Option {
-	return func(c *config) error {
-		if src == nil {
-			return errors.New("WithTokenSource: nil source")
-		}
-		c.Source = src
-		return nil
-	}
-}
-
-// WithCacheOptions tunes the token cache (refresh-ahead share, expiry
-// margin, clock, store key). Optional. WithStore and WithLogger, when
-// given, take precedence over its Store and Logger.
-func WithCacheOptions(o auth.CacheOptions) Option {
-	return func(c *config) error { c.CacheOptions = o; return nil }
-}
-
-// WithMaxResponseBytes caps the size of a response body. Optional; default
-// 16 MiB.
-func WithMaxResponseBytes(n int64) Option {
-	return func(c *config) error {
-		if n <= 0 {
-			return errors.New("WithMaxResponseBytes: must be positive")
-		}
-		c.MaxBody = n
-		return nil
-	}
+	})
 }
 
 // NewClient returns a client for First AML's sandbox authenticated with
 // the client credentials First AML issued (both required unless
 // WithTokenSource is given). For production, pass WithTokenURL and
 // WithGraphQLURL.
-func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
-	var cfg config
-	for _, opt := range opts {
-		if err := opt(&cfg); err != nil {
-			return nil, fmt.Errorf("firstamlapi: %w", err)
-		}
+//
+// The options are those of package option and this package's own. Of
+// option.WithRetryPolicy, note that mutations are never retried.
+func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, error) {
+	cfg := &config{}
+	if err := apiclient.Apply("firstamlapi", &cfg.Settings, cfg, opts); err != nil {
+		return nil, err
 	}
 	switch {
 	case cfg.tokenURL == "" && cfg.graphqlURL == "":
@@ -233,8 +157,11 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 // scopes and the organizations (with their offices) it can read cases of
 // or create cases for. It is the documented first call to check
 // credentials. Queries are retried per the retry policy.
-func (c *Client) Me(ctx context.Context) (*APIClient, error) {
-	x := c.newExchange("Me", c.doer)
+func (c *Client) Me(ctx context.Context, opts ...option.CallOption) (*APIClient, error) {
+	x, err := c.newExchange("Me", c.doer, opts)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := firstamlgql.Me(auth.WithIdempotent(ctx), x)
 	if err != nil {
 		return nil, x.wrap(err)
@@ -254,8 +181,11 @@ func (c *Client) Me(ctx context.Context) (*APIClient, error) {
 //
 // The result is nil, with a nil error, only if First AML answers null,
 // which the schema allows but no source shows.
-func (c *Client) CaseDetails(ctx context.Context, caseID string) (CaseDetailsResult, error) {
-	x := c.newExchange("CaseDetails", c.doer)
+func (c *Client) CaseDetails(ctx context.Context, caseID string, opts ...option.CallOption) (CaseDetailsResult, error) {
+	x, err := c.newExchange("CaseDetails", c.doer, opts)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := firstamlgql.CaseDetails(auth.WithIdempotent(ctx), x, caseID)
 	if err != nil {
 		return nil, x.wrap(err)
@@ -274,8 +204,11 @@ func (c *Client) CaseDetails(ctx context.Context, caseID string) (CaseDetailsRes
 // Business validation failures are a result, not an error. A mutation is
 // sent once: it is never retried after it may have reached First AML (a
 // 401 is replayed once with a new token, since the server refused it).
-func (c *Client) CreateLiteCase(ctx context.Context, input CreateLiteCaseInput) (CreateCaseResult, error) {
-	x := c.newExchange("CreateLiteCase", c.mutDoer)
+func (c *Client) CreateLiteCase(ctx context.Context, input CreateLiteCaseInput, opts ...option.CallOption) (CreateCaseResult, error) {
+	x, err := c.newExchange("CreateLiteCase", c.mutDoer, opts)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := firstamlgql.CreateLiteCase(ctx, x, input)
 	if err != nil {
 		return nil, x.wrap(err)
@@ -290,11 +223,14 @@ func (c *Client) CreateLiteCase(ctx context.Context, input CreateLiteCaseInput) 
 // result is a CreateCaseResult, as for CreateLiteCase, and the mutation is
 // likewise never retried. A nil input.Individuals is sent as an empty list
 // (the field is non-null), so First AML reports what is missing.
-func (c *Client) CreateCaseForIndividuals(ctx context.Context, input CreateCaseForIndividualsInput) (CreateCaseResult, error) {
+func (c *Client) CreateCaseForIndividuals(ctx context.Context, input CreateCaseForIndividualsInput, opts ...option.CallOption) (CreateCaseResult, error) {
 	if input.Individuals == nil {
 		input.Individuals = []IndividualInput{}
 	}
-	x := c.newExchange("CreateCaseForIndividuals", c.mutDoer)
+	x, err := c.newExchange("CreateCaseForIndividuals", c.mutDoer, opts)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := firstamlgql.CreateCaseForIndividuals(ctx, x, input)
 	if err != nil {
 		return nil, x.wrap(err)
@@ -322,7 +258,10 @@ func (s sharedClient) MakeRequest(ctx context.Context, req *graphql.Request, res
 	if req.OpName != "" {
 		op = clean(req.OpName)
 	}
-	x := s.c.newExchange(op, s.c.doer)
+	x, err := s.c.newExchange(op, s.c.doer, nil)
+	if err != nil {
+		return err
+	}
 	if err := x.MakeRequest(ctx, req, resp); err != nil {
 		return x.wrap(err)
 	}

@@ -20,13 +20,14 @@ import (
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/firstamlapi/firstamltest"
+	"github.com/complykit/complykit-go/option"
 )
 
-var fastRetry = firstamlapi.WithRetryPolicy(auth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+var fastRetry = option.WithRetryPolicy(auth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 
-func newClient(t *testing.T, srv *firstamltest.Server, opts ...firstamlapi.Option) *firstamlapi.Client {
+func newClient(t *testing.T, srv *firstamltest.Server, opts ...option.Option) *firstamlapi.Client {
 	t.Helper()
-	opts = append([]firstamlapi.Option{
+	opts = append([]option.Option{
 		firstamlapi.WithTokenURL(srv.TokenURL()),
 		firstamlapi.WithGraphQLURL(srv.GraphQLURL()),
 		fastRetry,
@@ -51,7 +52,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestTokenIsJSONWithAudienceAndEveryRequestHasAUserAgent(t *testing.T) {
 	srv := firstamltest.NewServer(t)
-	c := newClient(t, srv, firstamlapi.WithUserAgent("acme-onboarding/2.1"))
+	c := newClient(t, srv, option.WithUserAgent("acme-onboarding/2.1"))
 	ctx := context.Background()
 	me, err := c.Me(ctx)
 	if err != nil {
@@ -112,7 +113,7 @@ func TestTokenIsJSONWithAudienceAndEveryRequestHasAUserAgent(t *testing.T) {
 func TestTokenExpiryAndRecoveryFrom401(t *testing.T) {
 	clock := firstamltest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := firstamltest.NewServer(t, firstamltest.WithClock(clock), firstamltest.WithTokenLifetime(100*time.Second))
-	c := newClient(t, srv, firstamlapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+	c := newClient(t, srv, option.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
 	ctx := context.Background()
 	if _, err := c.Me(ctx); err != nil {
 		t.Fatal(err)
@@ -159,7 +160,7 @@ func TestTokenExpiryAndRecoveryFrom401(t *testing.T) {
 func TestRefreshAhead(t *testing.T) {
 	clock := firstamltest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := firstamltest.NewServer(t, firstamltest.WithClock(clock))
-	c := newClient(t, srv, firstamlapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+	c := newClient(t, srv, option.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
 	ctx := context.Background()
 	if _, err := c.Me(ctx); err != nil {
 		t.Fatal(err)
@@ -556,7 +557,7 @@ func TestErrors(t *testing.T) {
 	})
 
 	t.Run("oversized body", func(t *testing.T) {
-		small := newClient(t, srv, firstamlapi.WithMaxResponseBytes(64))
+		small := newClient(t, srv, option.WithMaxResponseBytes(64))
 		_, err := small.Me(ctx)
 		var fe *firstamlapi.Error
 		if !errors.As(err, &fe) || fe.StatusCode != 200 || !strings.Contains(fe.Reason, "exceeds the 64-byte limit") {
@@ -685,14 +686,14 @@ func TestConstructor(t *testing.T) {
 			t.Errorf("%q shows the secret", s)
 		}
 	}
-	for name, opts := range map[string][]firstamlapi.Option{
+	for name, opts := range map[string][]option.Option{
 		"token URL alone":            {firstamlapi.WithTokenURL("https://example.com/oauth/token")},
 		"GraphQL URL alone":          {firstamlapi.WithGraphQLURL("https://example.com/graphql/")},
 		"plain http":                 {firstamlapi.WithTokenURL("http://example.com/oauth/token"), firstamlapi.WithGraphQLURL("https://example.com/graphql/")},
 		"token URL not /oauth/token": {firstamlapi.WithTokenURL("https://example.com/token"), firstamlapi.WithGraphQLURL("https://example.com/graphql/")},
-		"nil client":                 {firstamlapi.WithHTTPClient(nil)},
-		"zero max body":              {firstamlapi.WithMaxResponseBytes(0)},
-		"line break in product":      {firstamlapi.WithUserAgent("a\r\nX-Evil: 1")},
+		"nil client":                 {option.WithHTTPClient(nil)},
+		"zero max body":              {option.WithMaxResponseBytes(0)},
+		"line break in product":      {option.WithUserAgent("a\r\nX-Evil: 1")},
 	} {
 		if _, err := firstamlapi.NewClient("id", "secret", opts...); err == nil || !strings.HasPrefix(err.Error(), "firstamlapi: ") {
 			t.Errorf("%s: err = %v; want a firstamlapi error", name, err)
@@ -701,7 +702,7 @@ func TestConstructor(t *testing.T) {
 	if _, err := firstamlapi.NewClient("", ""); err == nil {
 		t.Error("no credentials accepted")
 	}
-	if _, err := firstamlapi.NewClient("", "", firstamlapi.WithTokenSource(auth.StaticToken("tok", time.Time{}))); err != nil {
+	if _, err := firstamlapi.NewClient("", "", option.WithTokenSource(auth.StaticToken("tok", time.Time{}))); err != nil {
 		t.Errorf("a token source needs no credentials: %v", err)
 	}
 }
@@ -750,7 +751,7 @@ func TestNoSecretInLogs(t *testing.T) {
 	srv := firstamltest.NewServer(t)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := newClient(t, srv, firstamlapi.WithLogger(logger))
+	c := newClient(t, srv, option.WithLogger(logger))
 	ctx := context.Background()
 	tok, err := c.Token(ctx)
 	if err != nil {

@@ -5,7 +5,7 @@
 // # Getting started
 //
 //	client, err := firstamlapi.NewClient(os.Getenv("FIRSTAML_CLIENT_ID"), os.Getenv("FIRSTAML_CLIENT_SECRET"),
-//		firstamlapi.WithUserAgent("acme-onboarding/2.1"))
+//		option.WithUserAgent("acme-onboarding/2.1"))
 //	me, err := client.Me(ctx) // the documented first call: who am I, which organizations
 //	res, err := client.CreateLiteCase(ctx, firstamlapi.CreateLiteCaseInput{
 //		OrganizationId: me.AccessibleOrganizations[0].OrganizationId,
@@ -23,6 +23,21 @@
 // publish its production host, so the SDK does not guess one: pass both
 // WithTokenURL and WithGraphQLURL (NewClient refuses one without the
 // other, so a client never mixes environments).
+//
+// # Options
+//
+// NewClient takes the options every client shares, from package option
+// (WithHTTPClient, WithStore, WithLogger, WithUserAgent, WithRetryPolicy,
+// WithCacheOptions, WithMaxResponseBytes, WithTokenSource), and this
+// package's own: WithTokenURL and WithGraphQLURL.
+//
+// # The generated clients
+//
+// The token request goes through the client generated from
+// specs/firstaml.yaml (gen/firstaml); GraphQL operations through genqlient's
+// code generated from specs/firstaml-operations.graphql (gen/firstamlgql),
+// whose transport is auth.Doer. GraphQLClient returns that transport for
+// operations of your own.
 //
 // # Tokens
 //

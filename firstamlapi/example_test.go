@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 
+	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/firstamlapi/firstamltest"
+	"github.com/complykit/complykit-go/gen/firstamlgql"
+	"github.com/complykit/complykit-go/option"
 )
 
 // Check the credentials and create a case. The fake stands in for First
@@ -23,7 +26,7 @@ func Example() {
 
 	client, err := firstamlapi.NewClient(srv.ClientID, srv.ClientSecret,
 		firstamlapi.WithTokenURL(srv.TokenURL()), firstamlapi.WithGraphQLURL(srv.GraphQLURL()),
-		firstamlapi.WithUserAgent("acme-onboarding/2.1"))
+		option.WithUserAgent("acme-onboarding/2.1"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -134,4 +137,23 @@ func ExampleWebhookHandler() {
 	// Output:
 	// case 100234 changed status: fetch it with CaseDetails
 	// true
+}
+
+// Run a GraphQL operation through genqlient with the client's transport:
+// GraphQLClient sends through the same Doer, User-Agent and Accept as the
+// typed methods and reports failures as *firstamlapi.Error. Here it runs
+// the generated Me query of gen/firstamlgql; your own genqlient operations
+// work the same way.
+func ExampleClient_GraphQLClient() {
+	srv, _ := firstamltest.Start()
+	defer srv.Close()
+	client, _ := firstamlapi.NewClient(srv.ClientID, srv.ClientSecret,
+		firstamlapi.WithTokenURL(srv.TokenURL()), firstamlapi.WithGraphQLURL(srv.GraphQLURL()))
+
+	resp, err := firstamlgql.Me(auth.WithIdempotent(context.Background()), client.GraphQLClient())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.Me.ApiClientId)
+	// Output: firstaml-test-client@clients
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/internal/apiclient"
+	"github.com/complykit/complykit-go/option"
 )
 
 // acceptGraphQL asks for the GraphQL-over-HTTP media type First AML has
@@ -29,16 +30,21 @@ type exchange struct {
 	doer *auth.Doer
 	op   string
 
+	editors   []func(context.Context, *http.Request) error // the call options'
 	gql       graphql.Client
 	status    int
 	requestID string
 	resp      *http.Response // the last answer, to redact its request's token from errors
 }
 
-func (c *Client) newExchange(op string, doer *auth.Doer) *exchange {
-	x := &exchange{c: c, doer: doer, op: op}
+func (c *Client) newExchange(op string, doer *auth.Doer, opts []option.CallOption) (*exchange, error) {
+	call, err := apiclient.ApplyCall("firstamlapi", nil, opts)
+	if err != nil {
+		return nil, &Error{Op: op, Err: err}
+	}
+	x := &exchange{c: c, doer: doer, op: op, editors: call.Editors}
 	x.gql = graphql.NewClient(c.graphqlURL, x)
-	return x
+	return x, nil
 }
 
 // MakeRequest implements graphql.Client.
@@ -51,6 +57,11 @@ func (x *exchange) MakeRequest(ctx context.Context, req *graphql.Request, resp *
 func (x *exchange) Do(req *http.Request) (*http.Response, error) {
 	req.Header["User-Agent"] = x.c.userAgent
 	req.Header["Accept"] = acceptGraphQL
+	for _, edit := range x.editors {
+		if err := edit(req.Context(), req); err != nil {
+			return nil, &Error{Op: x.op, Err: err}
+		}
+	}
 	resp, err := x.doer.Do(req)
 	if err != nil {
 		return nil, &Error{Op: x.op, Err: err}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/firstamlapi"
+	"github.com/complykit/complykit-go/option"
 )
 
 // memTransport answers the token request with a token and the GraphQL
@@ -56,7 +57,7 @@ func FuzzGraphQLResponse(f *testing.F) {
 		hc := &http.Client{Transport: memTransport{status, contentType, body}, Timeout: 5 * time.Second}
 		c, err := firstamlapi.NewClient("fuzz-client", "fuzz-secret-value",
 			firstamlapi.WithTokenURL("https://faml.test/oauth/token"), firstamlapi.WithGraphQLURL("https://faml.test/graphql/"),
-			firstamlapi.WithHTTPClient(hc), firstamlapi.WithRetryPolicy(auth.RetryPolicy{MaxAttempts: 1}))
+			option.WithHTTPClient(hc), option.WithRetryPolicy(auth.RetryPolicy{MaxAttempts: 1}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,16 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/gen/stems"
 	"github.com/complykit/complykit-go/internal/apiclient"
+	"github.com/complykit/complykit-go/option"
 )
 
-// CallOption adjusts one call.
-type CallOption func(*callConfig)
-
+// callConfig is what this package's call options set.
 type callConfig struct {
 	company    string
 	companySet bool
@@ -23,8 +22,11 @@ type callConfig struct {
 // Company makes one call act for company id instead of the WithCompany
 // default: the X-Company-Context of that request. An empty id is an error
 // (ErrNoCompany), never a silent fall-back to the default.
-func Company(id string) CallOption {
-	return func(c *callConfig) { c.company, c.companySet = id, true }
+func Company(id string) option.CallOption {
+	return apiclient.ForCall("Company", func(c *callConfig) error {
+		c.company, c.companySet = id, true
+		return nil
+	})
 }
 
 // ErrNoCompany is reported (use errors.Is) by a call that has no company:
@@ -57,87 +59,96 @@ func checkCompany(id string) error {
 	return nil
 }
 
-func (c *Client) companyFor(op string, opts []CallOption) (string, error) {
-	cc := callConfig{company: c.company}
-	for _, o := range opts {
-		if o != nil {
-			o(&cc)
+// editors returns the request editors of one call: its company's
+// X-Company-Context first, then the call options' own. Every check that
+// can fail without the network runs here, before a token is fetched. The
+// common call (no options, the WithCompany company) costs no allocation.
+func (c *Client) editors(op string, opts []option.CallOption) ([]stems.RequestEditorFn, error) {
+	if len(opts) == 0 {
+		if c.defaultEditors == nil {
+			return nil, &companyError{op: op}
 		}
+		return c.defaultEditors, nil
 	}
-	if cc.company == "" {
-		return "", &companyError{op: op}
+	var cc callConfig
+	call, err := apiclient.ApplyCall("stemsapi", &cc, opts)
+	if err != nil {
+		return nil, fmt.Errorf("stemsapi: %s: %w", op, err)
 	}
+	company := c.company
 	if cc.companySet {
-		if err := checkCompany(cc.company); err != nil {
-			return "", fmt.Errorf("stemsapi: %s: Company: %w", op, err)
+		if cc.company == "" {
+			return nil, &companyError{op: op}
 		}
+		if err := checkCompany(cc.company); err != nil {
+			return nil, fmt.Errorf("stemsapi: %s: Company: %w", op, err)
+		}
+		company = cc.company
 	}
-	return cc.company, nil
+	if company == "" {
+		return nil, &companyError{op: op}
+	}
+	eds := make([]stems.RequestEditorFn, 0, 1+len(call.Editors))
+	eds = append(eds, auth.CompanyContext(company))
+	for _, e := range call.Editors {
+		eds = append(eds, e)
+	}
+	return eds, nil
 }
 
-// do sends one API request and decodes a 2xx answer into out. Every check
-// that can fail without the network runs before a token is fetched.
-func (c *Client) do(ctx context.Context, op, method, u string, body, out any, opts []CallOption) error {
-	company, err := c.companyFor(op, opts)
+// sender is a generated operation with its arguments bound.
+type sender func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error)
+
+// call sends one operation through the generated client and decodes a 2xx
+// answer into a T.
+func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (T, error) {
+	var out T
+	eds, err := c.editors(op, opts)
 	if err != nil {
-		return err
+		return out, err
 	}
-	req, err := apiclient.NewRequest(ctx, method, u, body)
+	resp, err := send(ctx, eds...)
 	if err != nil {
-		return fmt.Errorf("stemsapi: %s: %w", op, err)
-	}
-	req.Header["User-Agent"] = c.userAgent
-	req.Header[auth.HeaderCompanyContext] = []string{company}
-	resp, err := c.doer.Do(req)
-	if err != nil {
-		return fmt.Errorf("stemsapi: %s: %w", op, err)
+		return out, fmt.Errorf("stemsapi: %s: %w", op, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newError(op, resp)
+		return out, newError(op, resp)
 	}
-	if err := apiclient.DecodeJSON(resp, c.maxBody, out); err != nil {
-		return bodyError(op, resp, err)
+	if err := apiclient.DecodeJSON(resp, c.maxBody, &out); err != nil {
+		return out, bodyError(op, resp, err)
+	}
+	return out, nil
+}
+
+// checkID refuses a path id that is empty or would change the path.
+func checkID(op, id string) error {
+	if id == "" || id == "." || id == ".." {
+		return fmt.Errorf("stemsapi: %s: invalid id %q", op, id)
 	}
 	return nil
 }
 
-// idURL builds base/{id}/suffix, refusing ids that would change the path.
-func (c *Client) idURL(op, collection, id, suffix string) (string, error) {
-	if id == "" || id == "." || id == ".." {
-		return "", fmt.Errorf("stemsapi: %s: invalid id %q", op, id)
-	}
-	return c.baseURL + collection + url.PathEscape(id) + suffix, nil
-}
-
 // ListHazards returns the company's approved hazards (GET /hazards; since
 // v1.3 it returns approved hazard data only, see ListHazardApprovalData).
-func (c *Client) ListHazards(ctx context.Context, opts ...CallOption) ([]Hazard, error) {
-	var out []Hazard
-	if err := c.do(ctx, "list hazards", http.MethodGet, c.hazardsURL, nil, &out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+func (c *Client) ListHazards(ctx context.Context, opts ...option.CallOption) ([]Hazard, error) {
+	return call[[]Hazard](ctx, c, "list hazards", opts, c.listHazards)
 }
 
 // CreateHazard submits a new hazard without the approval process (POST
 // /hazards) and returns the stored hazard. A POST is not retried after a
 // 429 or 5xx unless ctx comes from auth.WithIdempotent.
-func (c *Client) CreateHazard(ctx context.Context, h Hazard, opts ...CallOption) (Hazard, error) {
-	var out Hazard
-	if err := c.do(ctx, "create hazard", http.MethodPost, c.hazardsURL, orEmpty(h), &out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+func (c *Client) CreateHazard(ctx context.Context, h Hazard, opts ...option.CallOption) (Hazard, error) {
+	return call[Hazard](ctx, c, "create hazard", opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
+		return c.api.CreateHazard(ctx, orEmpty(h), eds...)
+	})
 }
 
 // UpdateHazard updates a hazard without the approval process (PUT
 // /hazards). The path carries no id: h must hold the hazard's id.
-func (c *Client) UpdateHazard(ctx context.Context, h Hazard, opts ...CallOption) (Hazard, error) {
-	var out Hazard
-	if err := c.do(ctx, "update hazard", http.MethodPut, c.hazardsURL, orEmpty(h), &out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+func (c *Client) UpdateHazard(ctx context.Context, h Hazard, opts ...option.CallOption) (Hazard, error) {
+	return call[Hazard](ctx, c, "update hazard", opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
+		return c.api.UpdateHazard(ctx, orEmpty(h), eds...)
+	})
 }
 
 func orEmpty(h Hazard) Hazard {
@@ -150,112 +161,114 @@ func orEmpty(h Hazard) Hazard {
 // ListHazardApprovalData returns the company's hazards with their approval
 // data (GET /hazards/approvaldata; the pre-v1.3 GET /hazards): actual
 // actions in Actions, suggested ones in SuggestedActions.
-func (c *Client) ListHazardApprovalData(ctx context.Context, opts ...CallOption) ([]HazardApprovalData, error) {
-	var out []HazardApprovalData
-	if err := c.do(ctx, "list hazard approval data", http.MethodGet, c.hazardsApprovalDataURL, nil, &out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+func (c *Client) ListHazardApprovalData(ctx context.Context, opts ...option.CallOption) ([]HazardApprovalData, error) {
+	return call[[]HazardApprovalData](ctx, c, "list hazard approval data", opts, c.listHazardApprovalData)
 }
 
 // GetHazardApprovalData returns one hazard with its approval data (GET
 // /hazards/{id}/approvalData; the pre-v1.3 GET /hazards/{id}).
-func (c *Client) GetHazardApprovalData(ctx context.Context, id string, opts ...CallOption) (*HazardApprovalData, error) {
-	u, err := c.idURL("get hazard approval data", "/hazards/", id, "/approvalData")
+func (c *Client) GetHazardApprovalData(ctx context.Context, id string, opts ...option.CallOption) (*HazardApprovalData, error) {
+	const op = "get hazard approval data"
+	if err := checkID(op, id); err != nil {
+		return nil, err
+	}
+	v, err := call[HazardApprovalData](ctx, c, op, opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
+		return c.api.GetHazardApprovalData(ctx, id, eds...)
+	})
 	if err != nil {
 		return nil, err
 	}
-	var out HazardApprovalData
-	if err := c.do(ctx, "get hazard approval data", http.MethodGet, u, nil, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return &v, nil
 }
 
 // CreateHazardForApproval submits a new hazard for approval (POST
 // /hazards/approval; the pre-v1.3 POST /hazards). See CreateHazard about
 // retries.
-func (c *Client) CreateHazardForApproval(ctx context.Context, h *HazardApproval, opts ...CallOption) (*HazardApproval, error) {
+func (c *Client) CreateHazardForApproval(ctx context.Context, h *HazardApproval, opts ...option.CallOption) (*HazardApproval, error) {
 	const op = "create hazard for approval"
 	if h == nil {
 		return nil, fmt.Errorf("stemsapi: %s: nil hazard", op)
 	}
-	var out HazardApproval
-	if err := c.do(ctx, op, http.MethodPost, c.hazardsApprovalURL, h, &out, opts); err != nil {
+	v, err := call[HazardApproval](ctx, c, op, opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
+		return c.api.CreateHazardForApproval(ctx, *h, eds...)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &v, nil
 }
 
 // UpdateHazardForApproval submits a change to a hazard through the
 // approval process (PUT /hazards/approval; the pre-v1.3 PUT /hazards). h
 // must hold the hazard's id.
-func (c *Client) UpdateHazardForApproval(ctx context.Context, h *HazardApproval, opts ...CallOption) (*HazardApproval, error) {
+func (c *Client) UpdateHazardForApproval(ctx context.Context, h *HazardApproval, opts ...option.CallOption) (*HazardApproval, error) {
 	const op = "update hazard for approval"
 	if h == nil {
 		return nil, fmt.Errorf("stemsapi: %s: nil hazard", op)
 	}
-	var out HazardApproval
-	if err := c.do(ctx, op, http.MethodPut, c.hazardsApprovalURL, h, &out, opts); err != nil {
+	v, err := call[HazardApproval](ctx, c, op, opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
+		return c.api.UpdateHazardForApproval(ctx, *h, eds...)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &v, nil
 }
 
 // CreateEventRequiringApproval submits a new event that requires approval
 // (POST /events/requireapproval), with the v1.4 eventDetails fields. See
 // CreateHazard about retries.
-func (c *Client) CreateEventRequiringApproval(ctx context.Context, ev *EventRecord, opts ...CallOption) (*EventRecord, error) {
+func (c *Client) CreateEventRequiringApproval(ctx context.Context, ev *EventRecord, opts ...option.CallOption) (*EventRecord, error) {
 	const op = "create event requiring approval"
 	if ev == nil {
 		return nil, fmt.Errorf("stemsapi: %s: nil event", op)
 	}
-	var out EventRecord
-	if err := c.do(ctx, op, http.MethodPost, c.eventsApprovalURL, ev, &out, opts); err != nil {
+	v, err := call[EventRecord](ctx, c, op, opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
+		return c.api.CreateEventRequiringApproval(ctx, *ev, eds...)
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &v, nil
 }
 
 // UpdateEventRequiringApproval updates event id (PUT
 // /events/{id}/requireapproval).
-func (c *Client) UpdateEventRequiringApproval(ctx context.Context, id string, ev *EventRecord, opts ...CallOption) (*EventRecord, error) {
+func (c *Client) UpdateEventRequiringApproval(ctx context.Context, id string, ev *EventRecord, opts ...option.CallOption) (*EventRecord, error) {
 	const op = "update event requiring approval"
 	if ev == nil {
 		return nil, fmt.Errorf("stemsapi: %s: nil event", op)
 	}
-	u, err := c.idURL(op, "/events/", id, "/requireapproval")
+	if err := checkID(op, id); err != nil {
+		return nil, err
+	}
+	v, err := call[EventRecord](ctx, c, op, opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
+		return c.api.UpdateEventRequiringApproval(ctx, id, *ev, eds...)
+	})
 	if err != nil {
 		return nil, err
 	}
-	var out EventRecord
-	if err := c.do(ctx, op, http.MethodPut, u, ev, &out, opts); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return &v, nil
 }
 
 // ListEventForms returns the forms of event id (GET /events/{id}/forms;
 // /groups before v1.4).
-func (c *Client) ListEventForms(ctx context.Context, id string, opts ...CallOption) ([]EventForm, error) {
+func (c *Client) ListEventForms(ctx context.Context, id string, opts ...option.CallOption) ([]EventForm, error) {
 	const op = "list event forms"
-	u, err := c.idURL(op, "/events/", id, "/forms")
-	if err != nil {
+	if err := checkID(op, id); err != nil {
 		return nil, err
 	}
-	var out []EventForm
-	if err := c.do(ctx, op, http.MethodGet, u, nil, &out, opts); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return call[[]EventForm](ctx, c, op, opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
+		return c.api.ListEventForms(ctx, id, eds...)
+	})
 }
 
 // GetEventLookup returns the lookup data used to enter events (GET
 // /events/lookup), such as the event record forms.
-func (c *Client) GetEventLookup(ctx context.Context, opts ...CallOption) (*EventLookup, error) {
-	var out EventLookup
-	if err := c.do(ctx, "get event lookup", http.MethodGet, c.eventsLookupURL, nil, &out, opts); err != nil {
+func (c *Client) GetEventLookup(ctx context.Context, opts ...option.CallOption) (*EventLookup, error) {
+	v, err := call[EventLookup](ctx, c, "get event lookup", opts, c.getEventLookup)
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &v, nil
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/gen/stems"
 	"github.com/complykit/complykit-go/internal/apiclient"
+	"github.com/complykit/complykit-go/option"
 	"golang.org/x/oauth2"
 )
 
@@ -53,19 +53,25 @@ type (
 
 // Client calls the Stems Comply One API. It is safe for concurrent use; make
 // one per set of credentials and reuse it.
+//
+// Every call goes through the client generated from specs/stems.yaml
+// (gen/stems): the spec decides each request's method, path and encoding;
+// request editors add X-Company-Context and the User-Agent, and auth.Doer
+// (the generated client's HttpRequestDoer) adds the token.
 type Client struct {
-	baseURL   string
-	company   string
-	doer      *auth.Doer
-	cache     *auth.Cache
-	maxBody   int64
-	userAgent []string
+	api     *stems.Client // generated, sending through doer with the editors
+	baseURL string
+	company string
+	doer    *auth.Doer
+	cache   *auth.Cache
+	maxBody int64
 
-	hazardsURL             string // GET, POST, PUT /hazards
-	hazardsApprovalURL     string // POST, PUT /hazards/approval
-	hazardsApprovalDataURL string // GET /hazards/approvaldata
-	eventsApprovalURL      string // POST /events/requireapproval
-	eventsLookupURL        string // GET /events/lookup
+	// defaultEditors sets the WithCompany company; nil without one, so a
+	// call must name its company.
+	defaultEditors []stems.RequestEditorFn
+
+	// The operations without parameters, their requests built once.
+	listHazards, listHazardApprovalData, getEventLookup sender
 }
 
 type config struct {
@@ -74,55 +80,18 @@ type config struct {
 	authURL  string
 	scopes   []string
 	company  string
-	set      []string // the options given, by name
 }
 
-func defaultConfig() config {
-	return config{tokenURL: DefaultTokenURL, authURL: DefaultAuthURL, scopes: DefaultScopes()}
-}
-
-func (c *config) apply(opts []Option) error {
-	for _, opt := range opts {
-		if opt == nil {
-			return errors.New("nil option")
-		}
-		if err := opt(c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *config) given(name string) bool {
-	for _, n := range c.set {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
-
-// Option configures a Client (and, for the options it names,
-// NewAuthCodeFlow). An option given a bad value makes the constructor fail.
-type Option func(*config) error
-
-// option records the option's name and prefixes its errors with it.
-func option(name string, f func(*config) error) Option {
-	return func(c *config) error {
-		c.set = append(c.set, name)
-		if err := f(c); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		return nil
-	}
+func defaultConfig() *config {
+	return &config{tokenURL: DefaultTokenURL, authURL: DefaultAuthURL, scopes: DefaultScopes()}
 }
 
 // WithCompany sets the company every call acts for, sent as the
 // X-Company-Context header (the id of a company the user belongs to, such
 // as "234"). Optional: without it, each call must name its company with
 // Company, or it fails before anything is sent.
-func WithCompany(id string) Option {
-	return option("WithCompany", func(c *config) error {
+func WithCompany(id string) option.Option {
+	return apiclient.For("WithCompany", func(c *config) error {
 		if err := checkCompany(id); err != nil {
 			return err
 		}
@@ -133,8 +102,8 @@ func WithCompany(id string) Option {
 
 // WithTokenURL overrides the token endpoint. Optional. Default
 // DefaultTokenURL. It must be https, or http on a loopback host (a fake).
-func WithTokenURL(u string) Option {
-	return option("WithTokenURL", func(c *config) error {
+func WithTokenURL(u string) option.Option {
+	return apiclient.For("WithTokenURL", func(c *config) error {
 		if _, err := auth.CheckURL(u); err != nil {
 			return err
 		}
@@ -145,8 +114,8 @@ func WithTokenURL(u string) Option {
 
 // WithAuthURL overrides the authorize endpoint of NewAuthCodeFlow.
 // Optional. Default DefaultAuthURL.
-func WithAuthURL(u string) Option {
-	return option("WithAuthURL", func(c *config) error {
+func WithAuthURL(u string) option.Option {
+	return apiclient.For("WithAuthURL", func(c *config) error {
 		if _, err := auth.CheckURL(u); err != nil {
 			return err
 		}
@@ -158,8 +127,8 @@ func WithAuthURL(u string) Option {
 // WithScopes replaces the scopes requested. Optional. Default
 // DefaultScopes (DefaultAuthCodeScopes for NewAuthCodeFlow). Each must be
 // configured on your API Client; keep offline_access to get refresh tokens.
-func WithScopes(scopes ...string) Option {
-	return option("WithScopes", func(c *config) error {
+func WithScopes(scopes ...string) option.Option {
+	return apiclient.For("WithScopes", func(c *config) error {
 		if len(scopes) == 0 {
 			return errors.New("at least one scope is required")
 		}
@@ -173,102 +142,42 @@ func WithScopes(scopes ...string) Option {
 	})
 }
 
-// WithHTTPClient sends requests with hc: API requests, and the token
-// requests of Password credentials (an AuthorizedUser's flow has its own,
-// from NewAuthCodeFlow). Optional. Default: a client with
-// auth.DefaultHTTPTimeout.
-func WithHTTPClient(hc *http.Client) Option {
-	return option("WithHTTPClient", func(c *config) error {
-		if hc == nil {
-			return errors.New("nil client")
-		}
-		c.HTTPClient = hc
-		return nil
-	})
-}
-
-// WithStore persists tokens, refresh tokens included, e.g. in an
-// auth.FileStore or a Redis store shared by a fleet, so a restart does not
-// sign in again and two processes never race on a rotated refresh token.
-// Optional. Default: memory.
-func WithStore(s auth.Store) Option {
-	return option("WithStore", func(c *config) error { c.Store = s; return nil })
-}
-
-// WithLogger logs token fetches, refreshes and retries (never a secret).
-// Optional.
-func WithLogger(l *slog.Logger) Option {
-	return option("WithLogger", func(c *config) error { c.Logger = l; return nil })
-}
-
-// WithUserAgent prefixes the SDK's User-Agent with your product, e.g.
-// "acme-safety/2.1". Optional.
-func WithUserAgent(product string) Option {
-	return option("WithUserAgent", func(c *config) error {
-		if err := apiclient.CheckProduct(product); err != nil {
-			return err
-		}
-		c.Product = product
-		return nil
-	})
-}
-
-// WithRetryPolicy replaces the default retry policy (429, 502, 503 and 504
-// and connection errors, for GET and PUT, with exponential backoff and
-// jitter, honouring Retry-After). Optional. POSTs are retried only with
-// auth.WithIdempotent(ctx).
-func WithRetryPolicy(p auth.RetryPolicy) Option {
-	return option("WithRetryPolicy", func(c *config) error { c.Retry = &p; return nil })
-}
-
-// WithCacheOptions tunes the token cache (refresh-ahead share, expiry
-// margin, clock, store key). Optional. WithStore and WithLogger, when
-// given, take precedence over its Store and Logger.
-func WithCacheOptions(o auth.CacheOptions) Option {
-	return option("WithCacheOptions", func(c *config) error { c.CacheOptions = o; return nil })
-}
-
-// WithMaxResponseBytes caps the size of a response body. Optional. Default
-// 16 MiB.
-func WithMaxResponseBytes(n int64) Option {
-	return option("WithMaxResponseBytes", func(c *config) error {
-		if n <= 0 {
-			return errors.New("must be positive")
-		}
-		c.MaxBody = n
-		return nil
-	})
-}
-
 // NewClient returns a client for the Comply One API at baseURL, which Stems
 // does not publish: use the base URL Stems gave you, including any version
 // path (https, or http on a loopback host for a fake). creds say how tokens
-// are obtained: Password, AuthorizedUser or TokenSource.
-func NewClient(baseURL string, creds Credentials, opts ...Option) (*Client, error) {
+// are obtained: Password, AuthorizedUser or TokenSource (or nil, with
+// option.WithTokenSource). The options are those of package option and
+// this package's own.
+func NewClient(baseURL string, creds Credentials, opts ...option.Option) (*Client, error) {
 	base, err := checkBaseURL(baseURL)
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: base URL: %w", err)
 	}
-	if creds == nil {
-		return nil, errors.New("stemsapi: credentials are required: Password, AuthorizedUser or TokenSource")
-	}
 	cfg := defaultConfig()
-	if err := cfg.apply(opts); err != nil {
-		return nil, fmt.Errorf("stemsapi: %w", err)
+	if err := apiclient.Apply("stemsapi", &cfg.Settings, cfg, opts); err != nil {
+		return nil, err
 	}
-	if cfg.given("WithAuthURL") {
+	if cfg.Given("WithAuthURL") {
 		return nil, errors.New("stemsapi: WithAuthURL applies to NewAuthCodeFlow only")
+	}
+	switch {
+	case creds == nil && cfg.Source == nil:
+		return nil, errors.New("stemsapi: credentials are required: Password, AuthorizedUser or TokenSource")
+	case creds != nil && cfg.Source != nil:
+		return nil, errors.New("stemsapi: give either credentials or option.WithTokenSource, not both")
 	}
 	if _, isPassword := creds.(*PasswordCredentials); !isPassword {
 		for _, name := range []string{"WithTokenURL", "WithScopes"} {
-			if cfg.given(name) {
+			if cfg.Given(name) {
 				return nil, fmt.Errorf("stemsapi: %s does not apply to %s credentials, which bring their own token endpoint", name, kind(creds))
 			}
 		}
 	}
-	src, err := creds.source(&cfg)
-	if err != nil {
-		return nil, fmt.Errorf("stemsapi: %w", err)
+	src := cfg.Source
+	if src == nil {
+		if src, err = creds.source(cfg); err != nil {
+			return nil, fmt.Errorf("stemsapi: %w", err)
+		}
 	}
 	cache, err := cfg.NewCache(src)
 	if err != nil {
@@ -279,23 +188,37 @@ func NewClient(baseURL string, creds Credentials, opts ...Option) (*Client, erro
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: %w", err)
 	}
-	return &Client{
-		baseURL:                base,
-		company:                cfg.company,
-		doer:                   doer,
-		cache:                  cache,
-		maxBody:                cfg.MaxBody,
-		userAgent:              []string{cfg.UserAgent()},
-		hazardsURL:             base + "/hazards",
-		hazardsApprovalURL:     base + "/hazards/approval",
-		hazardsApprovalDataURL: base + "/hazards/approvaldata",
-		eventsApprovalURL:      base + "/events/requireapproval",
-		eventsLookupURL:        base + "/events/lookup",
-	}, nil
+	api, err := stems.NewClient(base,
+		stems.WithHTTPClient(doer),
+		stems.WithRequestEditorFn(auth.SetHeader("User-Agent", cfg.UserAgent())),
+		stems.WithRequestEditorFn(auth.SetHeader("Accept", "application/json")),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("stemsapi: %w", err)
+	}
+	c := &Client{api: api, baseURL: base, company: cfg.company, doer: doer, cache: cache, maxBody: cfg.MaxBody}
+	for _, op := range []struct {
+		send  *sender
+		build func(string) (*http.Request, error)
+	}{
+		{&c.listHazards, stems.NewListHazardsRequest},
+		{&c.listHazardApprovalData, stems.NewListHazardApprovalDataRequest},
+		{&c.getEventLookup, stems.NewGetEventLookupRequest},
+	} {
+		if *op.send, err = apiclient.Prebuilt(base, op.build, api.Client, api.RequestEditors); err != nil {
+			return nil, fmt.Errorf("stemsapi: %w", err)
+		}
+	}
+	if cfg.company != "" {
+		c.defaultEditors = []stems.RequestEditorFn{auth.CompanyContext(cfg.company)}
+	}
+	return c, nil
 }
 
 func kind(c Credentials) string {
 	switch c.(type) {
+	case nil:
+		return "option.WithTokenSource"
 	case *authorizedUser:
 		return "AuthorizedUser"
 	case *tokenSource:
@@ -318,42 +241,51 @@ func checkBaseURL(raw string) (string, error) {
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }
 
+// API returns the client generated from specs/stems.yaml, wired like the
+// typed methods: it sends through the same Doer (token, origin check, 401
+// replay, retries) with the SDK's User-Agent, Accept and, with
+// WithCompany, X-Company-Context. Without WithCompany, or to act for
+// another company, pass auth.CompanyContext(id) as a request editor of the
+// call. Use it for what the typed methods do not cover; its WithResponse
+// variants read bodies without the WithMaxResponseBytes cap.
+func (c *Client) API() *stems.ClientWithResponses {
+	api := *c.api
+	api.RequestEditors = append(append([]stems.RequestEditorFn(nil), c.api.RequestEditors...), c.defaultEditors...)
+	return &stems.ClientWithResponses{ClientInterface: &api}
+}
+
 // Doer returns the authenticated Doer behind the client, for endpoints the
-// spec does not model (associates, the v1.4 per-form fields). Set
-// X-Company-Context yourself, or use HTTPClient.
+// spec does not model (associates, the v1.4 per-form fields). It sets the
+// SDK's User-Agent on requests that have none; set X-Company-Context
+// yourself, or use HTTPClient.
 func (c *Client) Doer() *auth.Doer { return c.doer }
 
 // HTTPClient returns an *http.Client that authenticates every request to
 // the Comply One API's origin (and sends nothing to any other host). It
-// adds X-Company-Context with the WithCompany company, and the SDK's
-// User-Agent, to requests that do not set them.
+// adds X-Company-Context with the WithCompany company to requests that do
+// not set it, and the SDK's User-Agent.
 func (c *Client) HTTPClient() *http.Client {
 	base := c.doer.Client()
+	if c.company == "" {
+		return base
+	}
 	return &http.Client{
-		Transport:     defaultHeaders{next: base.Transport, company: c.company, userAgent: c.userAgent},
+		Transport:     defaultCompany{next: base.Transport, company: []string{c.company}},
 		CheckRedirect: base.CheckRedirect,
 	}
 }
 
-type defaultHeaders struct {
-	next      http.RoundTripper
-	company   string
-	userAgent []string
+type defaultCompany struct {
+	next    http.RoundTripper
+	company []string
 }
 
-func (t defaultHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
-	addCompany := t.company != "" && req.Header.Get(auth.HeaderCompanyContext) == ""
-	addUA := req.Header.Get("User-Agent") == ""
-	if !addCompany && !addUA {
+func (t defaultCompany) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get(auth.HeaderCompanyContext) != "" {
 		return t.next.RoundTrip(req)
 	}
 	r := req.Clone(req.Context()) // a RoundTripper must not modify its request
-	if addCompany {
-		r.Header[auth.HeaderCompanyContext] = []string{t.company}
-	}
-	if addUA {
-		r.Header["User-Agent"] = t.userAgent
-	}
+	r.Header[auth.HeaderCompanyContext] = t.company
 	return t.next.RoundTrip(r)
 }
 

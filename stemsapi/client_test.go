@@ -17,21 +17,22 @@ import (
 	"time"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stemsapi"
 	"github.com/complykit/complykit-go/stemsapi/stemstest"
 	"golang.org/x/oauth2"
 )
 
-var fastRetry = stemsapi.WithRetryPolicy(auth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+var fastRetry = option.WithRetryPolicy(auth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 
 func passwordCreds(srv *stemstest.Server) stemsapi.Credentials {
 	return stemsapi.Password(srv.ClientID, srv.ClientSecret, stemstest.DefaultUsername, stemstest.DefaultPassword)
 }
 
 // newClient returns a password-grant client for the default company.
-func newClient(t *testing.T, srv *stemstest.Server, opts ...stemsapi.Option) *stemsapi.Client {
+func newClient(t *testing.T, srv *stemstest.Server, opts ...option.Option) *stemsapi.Client {
 	t.Helper()
-	opts = append([]stemsapi.Option{stemsapi.WithTokenURL(srv.TokenURL()), stemsapi.WithCompany(stemstest.DefaultCompany), fastRetry}, opts...)
+	opts = append([]option.Option{stemsapi.WithTokenURL(srv.TokenURL()), stemsapi.WithCompany(stemstest.DefaultCompany), fastRetry}, opts...)
 	c, err := stemsapi.NewClient(srv.URL, passwordCreds(srv), opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +72,7 @@ func grants(srv *stemstest.Server) []string {
 
 func TestFirstCallEndToEnd(t *testing.T) {
 	srv := stemstest.NewServer(t)
-	c := newClient(t, srv, stemsapi.WithUserAgent("acme-safety/2.1"))
+	c := newClient(t, srv, option.WithUserAgent("acme-safety/2.1"))
 	ctx := context.Background()
 	got, err := c.ListHazards(ctx)
 	if err != nil {
@@ -133,7 +134,7 @@ func TestFirstCallEndToEnd(t *testing.T) {
 func TestExpiryRefreshAheadAndRotation(t *testing.T) {
 	clock := stemstest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := stemstest.NewServer(t, stemstest.WithClock(clock), stemstest.WithTokenLifetime(100*time.Second))
-	c := newClient(t, srv, stemsapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+	c := newClient(t, srv, option.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
 	ctx := context.Background()
 	if _, err := c.ListHazards(ctx); err != nil {
 		t.Fatal(err)
@@ -297,7 +298,7 @@ func TestBadResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	huge := `[{"title":"` + strings.Repeat("x", 2048) + `"}]`
-	small := newClient(t, srv, stemsapi.WithMaxResponseBytes(1024))
+	small := newClient(t, srv, option.WithMaxResponseBytes(1024))
 	for _, tc := range []struct {
 		name   string
 		client *stemsapi.Client
@@ -435,42 +436,42 @@ func TestNoCompanyFailsBeforeSending(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	calls := map[string]func(...stemsapi.CallOption) error{
-		"ListHazards": func(o ...stemsapi.CallOption) error { _, err := c.ListHazards(ctx, o...); return err },
-		"CreateHazard": func(o ...stemsapi.CallOption) error {
+	calls := map[string]func(...option.CallOption) error{
+		"ListHazards": func(o ...option.CallOption) error { _, err := c.ListHazards(ctx, o...); return err },
+		"CreateHazard": func(o ...option.CallOption) error {
 			_, err := c.CreateHazard(ctx, stemsapi.Hazard{"title": "x"}, o...)
 			return err
 		},
-		"UpdateHazard": func(o ...stemsapi.CallOption) error {
+		"UpdateHazard": func(o ...option.CallOption) error {
 			_, err := c.UpdateHazard(ctx, stemsapi.Hazard{"id": 1}, o...)
 			return err
 		},
-		"ListHazardApprovalData": func(o ...stemsapi.CallOption) error { _, err := c.ListHazardApprovalData(ctx, o...); return err },
-		"GetHazardApprovalData": func(o ...stemsapi.CallOption) error {
+		"ListHazardApprovalData": func(o ...option.CallOption) error { _, err := c.ListHazardApprovalData(ctx, o...); return err },
+		"GetHazardApprovalData": func(o ...option.CallOption) error {
 			_, err := c.GetHazardApprovalData(ctx, "1001", o...)
 			return err
 		},
-		"CreateHazardForApproval": func(o ...stemsapi.CallOption) error {
+		"CreateHazardForApproval": func(o ...option.CallOption) error {
 			_, err := c.CreateHazardForApproval(ctx, &stemsapi.HazardApproval{}, o...)
 			return err
 		},
-		"UpdateHazardForApproval": func(o ...stemsapi.CallOption) error {
+		"UpdateHazardForApproval": func(o ...option.CallOption) error {
 			_, err := c.UpdateHazardForApproval(ctx, &stemsapi.HazardApproval{}, o...)
 			return err
 		},
-		"CreateEventRequiringApproval": func(o ...stemsapi.CallOption) error {
+		"CreateEventRequiringApproval": func(o ...option.CallOption) error {
 			_, err := c.CreateEventRequiringApproval(ctx, &stemsapi.EventRecord{}, o...)
 			return err
 		},
-		"UpdateEventRequiringApproval": func(o ...stemsapi.CallOption) error {
+		"UpdateEventRequiringApproval": func(o ...option.CallOption) error {
 			_, err := c.UpdateEventRequiringApproval(ctx, "2001", &stemsapi.EventRecord{}, o...)
 			return err
 		},
-		"ListEventForms": func(o ...stemsapi.CallOption) error { _, err := c.ListEventForms(ctx, "2001", o...); return err },
-		"GetEventLookup": func(o ...stemsapi.CallOption) error { _, err := c.GetEventLookup(ctx, o...); return err },
+		"ListEventForms": func(o ...option.CallOption) error { _, err := c.ListEventForms(ctx, "2001", o...); return err },
+		"GetEventLookup": func(o ...option.CallOption) error { _, err := c.GetEventLookup(ctx, o...); return err },
 	}
 	for name, call := range calls {
-		for _, opts := range [][]stemsapi.CallOption{nil, {stemsapi.Company("")}} {
+		for _, opts := range [][]option.CallOption{nil, {stemsapi.Company("")}} {
 			err := call(opts...)
 			if !errors.Is(err, stemsapi.ErrNoCompany) || !errors.Is(err, auth.ErrNoCompany) {
 				t.Errorf("%s%v: err = %v; want ErrNoCompany", name, opts, err)
@@ -728,7 +729,7 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 	}
 
 	c, err := stemsapi.NewClient(srv.URL, stemsapi.AuthorizedUser(flow, tok), stemsapi.WithCompany("234"),
-		stemsapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+		option.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -801,7 +802,7 @@ func TestAuthorizedUsersSharingAStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := stemsapi.NewClient(srv.URL, stemsapi.AuthorizedUser(flow, tok), stemsapi.WithCompany("234"), stemsapi.WithStore(store))
+		c, err := stemsapi.NewClient(srv.URL, stemsapi.AuthorizedUser(flow, tok), stemsapi.WithCompany("234"), option.WithStore(store))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -828,7 +829,7 @@ func TestConstructorRefusesBadInput(t *testing.T) {
 	for name, tc := range map[string]struct {
 		base  string
 		creds stemsapi.Credentials
-		opts  []stemsapi.Option
+		opts  []option.Option
 	}{
 		"no base URL":           {"", creds, nil},
 		"plain http":            {"http://api.comply-one.com/v3", creds, nil},
@@ -841,18 +842,18 @@ func TestConstructorRefusesBadInput(t *testing.T) {
 		"nil token source":      {"https://api.example", stemsapi.TokenSource(nil), nil},
 		"nil flow":              {"https://api.example", stemsapi.AuthorizedUser(nil, &oauth2.Token{AccessToken: "a"}), nil},
 		"nil token":             {"https://api.example", stemsapi.AuthorizedUser(flowOK, nil), nil},
-		"empty company":         {"https://api.example", creds, []stemsapi.Option{stemsapi.WithCompany("")}},
-		"company with newline":  {"https://api.example", creds, []stemsapi.Option{stemsapi.WithCompany("234\n")}},
-		"http token URL":        {"https://api.example", creds, []stemsapi.Option{stemsapi.WithTokenURL("http://accounts.stems.com.au/auth/connect/token")}},
-		"no scopes":             {"https://api.example", creds, []stemsapi.Option{stemsapi.WithScopes()}},
-		"scope with space":      {"https://api.example", creds, []stemsapi.Option{stemsapi.WithScopes("a b")}},
-		"nil http client":       {"https://api.example", creds, []stemsapi.Option{stemsapi.WithHTTPClient(nil)}},
-		"zero max body":         {"https://api.example", creds, []stemsapi.Option{stemsapi.WithMaxResponseBytes(0)}},
-		"user agent CRLF":       {"https://api.example", creds, []stemsapi.Option{stemsapi.WithUserAgent("a\r\nb")}},
-		"auth URL on a client":  {"https://api.example", creds, []stemsapi.Option{stemsapi.WithAuthURL("https://x.example")}},
-		"token URL for a flow":  {"https://api.example", stemsapi.AuthorizedUser(flowOK, &oauth2.Token{AccessToken: "a"}), []stemsapi.Option{stemsapi.WithTokenURL("https://x.example/t")}},
-		"bad refresh share":     {"https://api.example", creds, []stemsapi.Option{stemsapi.WithCacheOptions(auth.CacheOptions{RefreshAfter: 2})}},
-		"nil option":            {"https://api.example", creds, []stemsapi.Option{nil}},
+		"empty company":         {"https://api.example", creds, []option.Option{stemsapi.WithCompany("")}},
+		"company with newline":  {"https://api.example", creds, []option.Option{stemsapi.WithCompany("234\n")}},
+		"http token URL":        {"https://api.example", creds, []option.Option{stemsapi.WithTokenURL("http://accounts.stems.com.au/auth/connect/token")}},
+		"no scopes":             {"https://api.example", creds, []option.Option{stemsapi.WithScopes()}},
+		"scope with space":      {"https://api.example", creds, []option.Option{stemsapi.WithScopes("a b")}},
+		"nil http client":       {"https://api.example", creds, []option.Option{option.WithHTTPClient(nil)}},
+		"zero max body":         {"https://api.example", creds, []option.Option{option.WithMaxResponseBytes(0)}},
+		"user agent CRLF":       {"https://api.example", creds, []option.Option{option.WithUserAgent("a\r\nb")}},
+		"auth URL on a client":  {"https://api.example", creds, []option.Option{stemsapi.WithAuthURL("https://x.example")}},
+		"token URL for a flow":  {"https://api.example", stemsapi.AuthorizedUser(flowOK, &oauth2.Token{AccessToken: "a"}), []option.Option{stemsapi.WithTokenURL("https://x.example/t")}},
+		"bad refresh share":     {"https://api.example", creds, []option.Option{option.WithCacheOptions(auth.CacheOptions{RefreshAfter: 2})}},
+		"nil option":            {"https://api.example", creds, []option.Option{nil}},
 	} {
 		c, err := stemsapi.NewClient(tc.base, tc.creds, tc.opts...)
 		if err == nil || c != nil || !strings.HasPrefix(err.Error(), "stemsapi: ") {
@@ -862,9 +863,9 @@ func TestConstructorRefusesBadInput(t *testing.T) {
 			t.Errorf("%s: error carries a secret: %v", name, err)
 		}
 	}
-	for name, opts := range map[string][]stemsapi.Option{
+	for name, opts := range map[string][]option.Option{
 		"company":      {stemsapi.WithCompany("234")},
-		"store":        {stemsapi.WithStore(auth.NewMemoryStore())},
+		"store":        {option.WithStore(auth.NewMemoryStore())},
 		"missing auth": {stemsapi.WithAuthURL("http://example.com/authorize")},
 	} {
 		if _, err := stemsapi.NewAuthCodeFlow("id", "", "https://app.example/cb", opts...); err == nil || !strings.HasPrefix(err.Error(), "stemsapi: auth code flow: ") {
@@ -886,7 +887,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	srv := stemstest.NewServer(t)
 	c, err := stemsapi.NewClient(srv.URL, stemsapi.Password(srv.ClientID, srv.ClientSecret, stemstest.DefaultUsername, stemstest.DefaultPassword),
 		stemsapi.WithTokenURL(srv.TokenURL()), stemsapi.WithCompany("234"),
-		stemsapi.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		option.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -915,7 +916,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 func TestScopesWithoutOfflineAccess(t *testing.T) {
 	clock := stemstest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := stemstest.NewServer(t, stemstest.WithClock(clock))
-	c := newClient(t, srv, stemsapi.WithScopes("resources_stems_api"), stemsapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+	c := newClient(t, srv, stemsapi.WithScopes("resources_stems_api"), option.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
 	ctx := context.Background()
 	if _, err := c.ListHazards(ctx); err != nil {
 		t.Fatal(err)

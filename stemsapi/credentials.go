@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/internal/apiclient"
+	"github.com/complykit/complykit-go/option"
 	"golang.org/x/oauth2"
 )
 
@@ -147,13 +149,13 @@ func (t *tokenSource) source(*config) (oauth2.TokenSource, error) {
 // refresh token; the API Client must be configured for it). The options
 // that apply are WithAuthURL, WithTokenURL, WithScopes, WithHTTPClient,
 // WithUserAgent and WithLogger; any other is refused.
-func NewAuthCodeFlow(clientID, clientSecret, redirectURL string, opts ...Option) (*auth.AuthCodeFlow, error) {
+func NewAuthCodeFlow(clientID, clientSecret, redirectURL string, opts ...option.Option) (*auth.AuthCodeFlow, error) {
 	cfg := defaultConfig()
 	cfg.scopes = DefaultAuthCodeScopes()
-	if err := cfg.apply(opts); err != nil {
-		return nil, fmt.Errorf("stemsapi: auth code flow: %w", err)
+	if err := apiclient.Apply("stemsapi", &cfg.Settings, cfg, opts); err != nil {
+		return nil, fmt.Errorf("stemsapi: auth code flow: %s", strings.TrimPrefix(err.Error(), "stemsapi: "))
 	}
-	for _, name := range cfg.set {
+	for _, name := range cfg.GivenNames() {
 		switch name {
 		case "WithAuthURL", "WithTokenURL", "WithScopes", "WithHTTPClient", "WithUserAgent", "WithLogger":
 		default:

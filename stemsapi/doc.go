@@ -37,6 +37,24 @@
 // redirect to another host. A company the user has no role in gets a 403
 // *Error.
 //
+// # Options
+//
+// NewClient takes the options every client shares, from package option
+// (WithHTTPClient, WithStore, WithLogger, WithUserAgent, WithRetryPolicy,
+// WithCacheOptions, WithMaxResponseBytes, WithTokenSource), and this
+// package's own: WithCompany, WithTokenURL, WithScopes (and WithAuthURL
+// for NewAuthCodeFlow). Company is a per-call option.
+//
+// # The generated client
+//
+// Every call goes through the client generated from specs/stems.yaml
+// (gen/stems), with auth.Doer as its HTTP doer and request editors for the
+// User-Agent, Accept and X-Company-Context (auth.CompanyContext). The spec
+// models X-Company-Context as an apiKey security scheme, so the generated
+// operations take no company argument: API returns the generated client
+// with the WithCompany editor, and auth.CompanyContext(id) as a call's
+// editor acts for another company.
+//
 // # Tokens
 //
 // Stems' access tokens last half an hour. The client fetches one on first

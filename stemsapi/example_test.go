@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/stemsapi"
 	"github.com/complykit/complykit-go/stemsapi/stemstest"
 )
@@ -146,4 +147,28 @@ func ExampleClient_CreateEventRequiringApproval() {
 	status, _ := ev.Get("status")
 	fmt.Println(*ev.EventDetails.Subheading, "-", status)
 	// Output: Reversing truck nearly hit a pedestrian - awaiting_approval
+}
+
+// Call an operation through the generated client itself: API() sends
+// through the same Doer and editors as the typed methods, X-Company-Context
+// of WithCompany included; auth.CompanyContext as a request editor acts for
+// another company in one call.
+func ExampleClient_API() {
+	srv, _ := stemstest.Start()
+	defer srv.Close()
+	client, _ := stemsapi.NewClient(srv.URL,
+		stemsapi.Password(srv.ClientID, srv.ClientSecret, stemstest.DefaultUsername, stemstest.DefaultPassword),
+		stemsapi.WithTokenURL(srv.TokenURL()), stemsapi.WithCompany("234"))
+
+	ctx := context.Background()
+	own, err := client.API().ListHazardsWithResponse(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	other, err := client.API().ListHazardsWithResponse(ctx, auth.CompanyContext("235"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(own.StatusCode(), len(*own.JSON200), "hazards;", other.StatusCode(), len(*other.JSON200), "for 235")
+	// Output: 200 2 hazards; 200 1 for 235
 }

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/gen/stenn"
 	"github.com/complykit/complykit-go/internal/apiclient"
+	"github.com/complykit/complykit-go/option"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -21,10 +21,14 @@ import (
 const (
 	LiveBaseURL    = "https://api.stenn.com"
 	SandboxBaseURL = "https://api.stenn.com/sandbox"
-	// tokenPath is appended to the API root for both environments: see
-	// the x-decision on requestToken in specs/stenn.yaml.
-	tokenPath = "/auth/v1/token"
 )
+
+// tokenRequest builds the token request under an API root, for both
+// environments (see the x-decision on requestToken in specs/stenn.yaml):
+// its URL is the default token URL.
+func tokenRequest(server string) (*http.Request, error) {
+	return stenn.NewRequestTokenRequestWithBody(server, "application/x-www-form-urlencoded", nil)
+}
 
 // The Stenn objects, as generated from specs/stenn.yaml.
 type (
@@ -37,13 +41,18 @@ type (
 
 // Client calls the Stenn API. It is safe for concurrent use; make one per
 // set of credentials and reuse it.
+//
+// Every call goes through the client generated from specs/stenn.yaml
+// (gen/stenn): the spec decides each request's method, path and encoding,
+// and auth.Doer (as the generated client's HttpRequestDoer) adds the token.
 type Client struct {
-	baseURL      string
-	companiesURL string
-	doer         *auth.Doer
-	cache        *auth.Cache
-	maxBody      int64
-	userAgent    []string
+	api *stenn.Client // generated, sending through doer with the editors
+	// listCompanies is api.ListCompanies with its request built once.
+	listCompanies func(ctx context.Context, eds ...stenn.RequestEditorFn) (*http.Response, error)
+	baseURL       string
+	doer          *auth.Doer
+	cache         *auth.Cache
+	maxBody       int64
 }
 
 type config struct {
@@ -52,115 +61,49 @@ type config struct {
 	tokenURL string
 }
 
-// Option configures a Client.
-type Option func(*config) error
-
 // WithSandbox uses the sandbox (test mode): both the token URL and the API
 // root switch to https://api.stenn.com/sandbox.
-func WithSandbox() Option { return WithBaseURL(SandboxBaseURL) }
+func WithSandbox() option.Option { return WithBaseURL(SandboxBaseURL) }
 
 // WithBaseURL sets the API root that the spec's paths are appended to
 // (default LiveBaseURL); the token URL follows it unless WithTokenURL is
 // given. It must be https, or http on a loopback host (a fake).
-func WithBaseURL(u string) Option {
-	return func(c *config) error {
+func WithBaseURL(u string) option.Option {
+	return apiclient.For("WithBaseURL", func(c *config) error {
 		if _, err := auth.CheckURL(u); err != nil {
 			return err
 		}
 		c.baseURL = strings.TrimRight(u, "/")
 		return nil
-	}
+	})
 }
 
-// WithTokenURL overrides the token endpoint.
-func WithTokenURL(u string) Option {
-	return func(c *config) error {
+// WithTokenURL overrides the token endpoint. Optional. Default: the API
+// root (WithBaseURL, WithSandbox) + /auth/v1/token.
+func WithTokenURL(u string) option.Option {
+	return apiclient.For("WithTokenURL", func(c *config) error {
 		if _, err := auth.CheckURL(u); err != nil {
 			return err
 		}
 		c.tokenURL = u
 		return nil
-	}
-}
-
-// WithHTTPClient sends requests (token requests included) with hc.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("stennapi: WithHTTPClient: nil client")
-		}
-		c.HTTPClient = hc
-		return nil
-	}
-}
-
-// WithStore persists tokens, e.g. in an auth.FileStore or a Redis store
-// shared by a fleet.
-func WithStore(s auth.Store) Option { return func(c *config) error { c.Store = s; return nil } }
-
-// WithLogger logs token fetches, refreshes and retries (never a secret).
-func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.Logger = l; return nil } }
-
-// WithUserAgent prefixes the SDK's User-Agent with your product, e.g.
-// "acme-billing/2.1".
-func WithUserAgent(product string) Option {
-	return func(c *config) error {
-		if err := apiclient.CheckProduct(product); err != nil {
-			return fmt.Errorf("WithUserAgent: %w", err)
-		}
-		c.Product = product
-		return nil
-	}
-}
-
-// WithRetryPolicy replaces the default retry policy (429, 502, 503, 504 and
-// connection errors, with exponential backoff and jitter, as Stenn's rate
-// limit docs ask).
-func WithRetryPolicy(p auth.RetryPolicy) Option {
-	return func(c *config) error { c.Retry = &p; return nil }
-}
-
-// WithTokenSource uses src for tokens instead of the client credentials
-// flow, e.g. auth.StaticToken. clientID and clientSecret may then be empty.
-func WithTokenSource(src oauth2.TokenSource) Option {
-	return func(c *config) error {
-		if src == nil {
-			return errors.New("stennapi: WithTokenSource: nil source")
-		}
-		c.Source = src
-		return nil
-	}
-}
-
-// WithCacheOptions tunes the token cache (refresh-ahead share, expiry
-// margin, clock, store key). WithStore and WithLogger, when given, take
-// precedence over its Store and Logger.
-func WithCacheOptions(o auth.CacheOptions) Option {
-	return func(c *config) error { c.CacheOptions = o; return nil }
-}
-
-// WithMaxResponseBytes caps the size of a response body (default 16 MiB).
-func WithMaxResponseBytes(n int64) Option {
-	return func(c *config) error {
-		if n <= 0 {
-			return errors.New("stennapi: WithMaxResponseBytes: must be positive")
-		}
-		c.MaxBody = n
-		return nil
-	}
+	})
 }
 
 // NewClient returns a client for the live environment authenticated with
-// the client credentials flow (use WithSandbox for test mode).
-func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
-	cfg := config{baseURL: LiveBaseURL}
-	for _, opt := range opts {
-		if err := opt(&cfg); err != nil {
-			return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
-		}
+// the client credentials flow (use WithSandbox for test mode). The options
+// are those of package option and this package's own.
+func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, error) {
+	cfg := &config{baseURL: LiveBaseURL}
+	if err := apiclient.Apply("stennapi", &cfg.Settings, cfg, opts); err != nil {
+		return nil, err
 	}
 	if cfg.tokenURL == "" {
-		cfg.tokenURL = cfg.baseURL + tokenPath
+		u, err := apiclient.OperationURL(cfg.baseURL, tokenRequest)
+		if err != nil {
+			return nil, fmt.Errorf("stennapi: token URL: %w", err)
+		}
+		cfg.tokenURL = u
 	}
 	src := cfg.Source
 	if src == nil {
@@ -174,50 +117,43 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 			AuthStyle:    oauth2.AuthStyleInParams, // Stenn wants the credentials in the form body
 		}, cfg.FlowOptions())
 		if err != nil {
-			return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
+			return nil, fmt.Errorf("stennapi: %w", err)
 		}
 		src = flow
 	}
 	cache, err := cfg.NewCache(src)
 	if err != nil {
-		return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
+		return nil, fmt.Errorf("stennapi: %w", err)
 	}
 	doer, err := cfg.NewDoer(cache, cfg.baseURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("stennapi: %w", trimPrefix(err))
+		return nil, fmt.Errorf("stennapi: %w", err)
 	}
-	return &Client{
-		baseURL:      cfg.baseURL,
-		companiesURL: cfg.baseURL + "/v1/companies",
-		doer:         doer,
-		cache:        cache,
-		maxBody:      cfg.MaxBody,
-		userAgent:    []string{cfg.UserAgent()},
-	}, nil
-}
-
-func trimPrefix(err error) error {
-	msg := err.Error()
-	if i := strings.Index(msg, ": "); i > 0 && !strings.Contains(msg[:i], " ") {
-		if msg[:i] == "stennapi" {
-			return errors.New(msg[i+2:])
-		}
+	api, err := stenn.NewClient(cfg.baseURL,
+		stenn.WithHTTPClient(doer),
+		stenn.WithRequestEditorFn(auth.SetHeader("User-Agent", cfg.UserAgent())),
+		stenn.WithRequestEditorFn(auth.SetHeader("Accept", "application/json")),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("stennapi: %w", err)
 	}
-	return err
+	list, err := apiclient.Prebuilt(cfg.baseURL, stenn.NewListCompaniesRequest, api.Client, api.RequestEditors)
+	if err != nil {
+		return nil, fmt.Errorf("stennapi: %w", err)
+	}
+	return &Client{api: api, listCompanies: list, baseURL: cfg.baseURL, doer: doer, cache: cache, maxBody: cfg.MaxBody}, nil
 }
 
 // ListCompanies returns the companies visible to your credentials, with
 // their addresses, contacts and latest buyer limits. Stenn does not
 // paginate lists.
-func (c *Client) ListCompanies(ctx context.Context) ([]Company, error) {
+func (c *Client) ListCompanies(ctx context.Context, opts ...option.CallOption) ([]Company, error) {
 	const op = "list companies"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.companiesURL, nil)
+	call, err := apiclient.ApplyCall("stennapi", nil, opts)
 	if err != nil {
 		return nil, fmt.Errorf("stennapi: %s: %w", op, err)
 	}
-	req.Header["Accept"] = acceptJSON
-	req.Header["User-Agent"] = c.userAgent
-	resp, err := c.doer.Do(req)
+	resp, err := c.listCompanies(ctx, apiclient.Editors[stenn.RequestEditorFn](call.Editors)...)
 	if err != nil {
 		return nil, fmt.Errorf("stennapi: %s: %w", op, err)
 	}
@@ -230,8 +166,6 @@ func (c *Client) ListCompanies(ctx context.Context) ([]Company, error) {
 	}
 	return list, nil
 }
-
-var acceptJSON = []string{"application/json"}
 
 // decodeCompanies decodes the documented list wrapper
 // {"object":"list","data":[...]} and, cheaply, a bare array too: the docs
@@ -251,9 +185,19 @@ func decodeCompanies(body []byte, out *[]Company) error {
 	return nil
 }
 
+// API returns the client generated from specs/stenn.yaml, wired like the
+// typed methods: it sends through the same Doer (token, origin check, 401
+// replay, retries) with the SDK's User-Agent and Accept. Use it for what
+// the typed methods do not cover; its WithResponse variants read bodies
+// without the WithMaxResponseBytes cap.
+func (c *Client) API() *stenn.ClientWithResponses {
+	return &stenn.ClientWithResponses{ClientInterface: c.api}
+}
+
 // Doer returns the authenticated Doer behind the client, for endpoints
 // the spec does not model yet (invoices, buyer limits, documents, financing
-// sessions are documented without paths).
+// sessions are documented without paths). It sets the SDK's User-Agent on
+// requests that have none.
 func (c *Client) Doer() *auth.Doer { return c.doer }
 
 // HTTPClient returns an *http.Client that authenticates every request to

@@ -12,15 +12,16 @@ import (
 	"time"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stennapi"
 	"github.com/complykit/complykit-go/stennapi/stenntest"
 )
 
-var fastRetry = stennapi.WithRetryPolicy(auth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+var fastRetry = option.WithRetryPolicy(auth.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 
-func newClient(t *testing.T, srv *stenntest.Server, opts ...stennapi.Option) *stennapi.Client {
+func newClient(t *testing.T, srv *stenntest.Server, opts ...option.Option) *stennapi.Client {
 	t.Helper()
-	opts = append([]stennapi.Option{stennapi.WithBaseURL(srv.URL), fastRetry}, opts...)
+	opts = append([]option.Option{stennapi.WithBaseURL(srv.URL), fastRetry}, opts...)
 	c, err := stennapi.NewClient(srv.ClientID, srv.ClientSecret, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +31,7 @@ func newClient(t *testing.T, srv *stenntest.Server, opts ...stennapi.Option) *st
 
 func TestListCompaniesEndToEnd(t *testing.T) {
 	srv := stenntest.NewServer(t)
-	c := newClient(t, srv, stennapi.WithUserAgent("acme-billing/2.1"))
+	c := newClient(t, srv, option.WithUserAgent("acme-billing/2.1"))
 	got, err := c.ListCompanies(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func TestListCompaniesEndToEnd(t *testing.T) {
 func TestTokenExpiryRefreshAheadAnd401(t *testing.T) {
 	clock := stenntest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	srv := stenntest.NewServer(t, stenntest.WithClock(clock), stenntest.WithTokenLifetime(100*time.Second))
-	c := newClient(t, srv, stennapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+	c := newClient(t, srv, option.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
 	ctx := context.Background()
 	if _, err := c.ListCompanies(ctx); err != nil {
 		t.Fatal(err)
@@ -211,12 +212,12 @@ func TestSandboxSwitchesBothURLs(t *testing.T) {
 }
 
 func TestConstructorRefusesBadInput(t *testing.T) {
-	for name, opts := range map[string][]stennapi.Option{
+	for name, opts := range map[string][]option.Option{
 		"plain http":   {stennapi.WithBaseURL("http://api.stenn.com")},
-		"nil client":   {stennapi.WithHTTPClient(nil)},
-		"zero maxbody": {stennapi.WithMaxResponseBytes(0)},
-		"nil source":   {stennapi.WithTokenSource(nil)},
-		"user agent":   {stennapi.WithUserAgent("a\r\nX-Evil: 1")},
+		"nil client":   {option.WithHTTPClient(nil)},
+		"zero maxbody": {option.WithMaxResponseBytes(0)},
+		"nil source":   {option.WithTokenSource(nil)},
+		"user agent":   {option.WithUserAgent("a\r\nX-Evil: 1")},
 	} {
 		if _, err := stennapi.NewClient("id", "secret", opts...); err == nil || !strings.HasPrefix(err.Error(), "stennapi: ") {
 			t.Errorf("%s: err = %v; want a stennapi error", name, err)

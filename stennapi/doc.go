@@ -13,6 +13,20 @@
 // the token URL and the API root to https://api.stenn.com/sandbox. Which
 // mode you are in also depends on the credentials: events carry livemode.
 //
+// # Options
+//
+// NewClient takes the options every client shares, from package option
+// (WithHTTPClient, WithStore, WithLogger, WithUserAgent, WithRetryPolicy,
+// WithCacheOptions, WithMaxResponseBytes, WithTokenSource), and this
+// package's own: WithSandbox, WithBaseURL, WithTokenURL.
+//
+// # The generated client
+//
+// Every call goes through the client generated from specs/stenn.yaml
+// (gen/stenn), with auth.Doer as its HTTP doer and request editors for the
+// User-Agent and Accept. API returns that client for what the typed
+// methods do not cover; Doer and HTTPClient serve hand-built requests.
+//
 // # Tokens
 //
 // The client fetches a token on first use, shares it between goroutines,

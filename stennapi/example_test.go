@@ -76,3 +76,19 @@ func ExampleWebhookHandler() {
 		return nil // 200: Stenn stops retrying
 	}))
 }
+
+// Call an operation through the generated client itself: API() sends
+// through the same Doer (token, origin check, 401 replay, retries) and
+// request editors as the typed methods.
+func ExampleClient_API() {
+	srv, _ := stenntest.Start()
+	defer srv.Close()
+	client, _ := stennapi.NewClient(srv.ClientID, srv.ClientSecret, stennapi.WithBaseURL(srv.URL))
+
+	resp, err := client.API().ListCompaniesWithResponse(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.StatusCode(), len(resp.JSON200.Data), "companies")
+	// Output: 200 2 companies
+}

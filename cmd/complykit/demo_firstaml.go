@@ -9,6 +9,7 @@ import (
 
 	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/firstamlapi/firstamltest"
+	"github.com/complykit/complykit-go/option"
 )
 
 func init() {
@@ -21,7 +22,7 @@ func firstamlDemo(ctx context.Context) ([]demoStep, func() int, func(), error) {
 		return nil, nil, nil, err
 	}
 	c, err := firstamlapi.NewClient(srv.ClientID, srv.ClientSecret,
-		firstamlapi.WithTokenURL(srv.TokenURL()), firstamlapi.WithGraphQLURL(srv.GraphQLURL()), firstamlapi.WithUserAgent("complykit-demo"))
+		firstamlapi.WithTokenURL(srv.TokenURL()), firstamlapi.WithGraphQLURL(srv.GraphQLURL()), option.WithUserAgent("complykit-demo"))
 	if err != nil {
 		srv.Close()
 		return nil, nil, nil, err

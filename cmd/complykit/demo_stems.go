@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stemsapi"
 	"github.com/complykit/complykit-go/stemsapi/stemstest"
 )
@@ -22,8 +23,8 @@ func stemsDemo(ctx context.Context) ([]demoStep, func() int, func(), error) {
 		return nil, nil, nil, err
 	}
 	creds := stemsapi.Password(srv.ClientID, srv.ClientSecret, stemstest.DefaultUsername, stemstest.DefaultPassword)
-	newClient := func(opts ...stemsapi.Option) (*stemsapi.Client, error) {
-		opts = append([]stemsapi.Option{stemsapi.WithTokenURL(srv.TokenURL()), stemsapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now})}, opts...)
+	newClient := func(opts ...option.Option) (*stemsapi.Client, error) {
+		opts = append([]option.Option{stemsapi.WithTokenURL(srv.TokenURL()), option.WithCacheOptions(auth.CacheOptions{Now: clock.Now})}, opts...)
 		return stemsapi.NewClient(srv.URL, creds, opts...)
 	}
 	c, err := newClient(stemsapi.WithCompany(stemstest.DefaultCompany))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stennapi"
 	"github.com/complykit/complykit-go/stennapi/stenntest"
 )
@@ -21,7 +22,7 @@ func stennDemo(ctx context.Context) ([]demoStep, func() int, func(), error) {
 		return nil, nil, nil, err
 	}
 	c, err := stennapi.NewClient(srv.ClientID, srv.ClientSecret, stennapi.WithBaseURL(srv.URL),
-		stennapi.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+		option.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
 	if err != nil {
 		srv.Close()
 		return nil, nil, nil, err

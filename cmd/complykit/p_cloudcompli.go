@@ -8,6 +8,7 @@ import (
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
 	"github.com/complykit/complykit-go/internal/apiclient"
+	"github.com/complykit/complykit-go/option"
 	"golang.org/x/oauth2"
 )
 
@@ -66,9 +67,9 @@ func openCloudCompli(ctx context.Context, o *options) (session, error) {
 		}
 		creds = cloudcompliapi.ClientCredentials{ClientID: o.clientID, ClientSecret: o.clientSecret}
 	}
-	opts := []cloudcompliapi.Option{cloudcompliapi.WithUserAgent("complykit-cli")}
+	opts := []option.Option{option.WithUserAgent("complykit-cli")}
 	if st := o.store(); st != nil && o.accessToken == "" {
-		opts = append(opts, cloudcompliapi.WithStore(st))
+		opts = append(opts, option.WithStore(st))
 	}
 	c, err := cloudcompliapi.NewClient(o.instance, creds, opts...)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/firstamlapi/firstamltest"
+	"github.com/complykit/complykit-go/option"
 	"golang.org/x/oauth2"
 )
 
@@ -49,12 +50,12 @@ func openFirstAML(ctx context.Context, o *options) (session, error) {
 	if len(o.scopes) > 0 {
 		return nil, usagef("firstaml: scopes are set on the API client by First AML, not requested")
 	}
-	opts := []firstamlapi.Option{firstamlapi.WithUserAgent("complykit-cli")}
+	opts := []option.Option{option.WithUserAgent("complykit-cli")}
 	if o.baseURL != "" {
 		opts = append(opts, firstamlapi.WithGraphQLURL(o.baseURL), firstamlapi.WithTokenURL(o.tokenURL))
 	}
 	if st := o.store(); st != nil {
-		opts = append(opts, firstamlapi.WithStore(st))
+		opts = append(opts, option.WithStore(st))
 	}
 	c, err := firstamlapi.NewClient(o.clientID, o.clientSecret, opts...)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/internal/apiclient"
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stemsapi"
 	"github.com/complykit/complykit-go/stemsapi/stemstest"
 	"golang.org/x/oauth2"
@@ -56,7 +57,7 @@ func openStems(ctx context.Context, o *options) (session, error) {
 	if o.username == "" || o.password == "" {
 		return nil, usagef("stems: --username and --password are required (or %s_USERNAME / _PASSWORD)", envPrefix("stems"))
 	}
-	opts := []stemsapi.Option{stemsapi.WithUserAgent("complykit-cli")}
+	opts := []option.Option{option.WithUserAgent("complykit-cli")}
 	if o.tokenURL != "" {
 		opts = append(opts, stemsapi.WithTokenURL(o.tokenURL))
 	}
@@ -67,7 +68,7 @@ func openStems(ctx context.Context, o *options) (session, error) {
 		opts = append(opts, stemsapi.WithCompany(o.company))
 	}
 	if st := o.store(); st != nil {
-		opts = append(opts, stemsapi.WithStore(st))
+		opts = append(opts, option.WithStore(st))
 	}
 	c, err := stemsapi.NewClient(o.baseURL, stemsapi.Password(o.clientID, o.clientSecret, o.username, o.password), opts...)
 	if err != nil {

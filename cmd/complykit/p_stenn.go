@@ -6,6 +6,7 @@ import (
 	"flag"
 
 	"github.com/complykit/complykit-go/internal/apiclient"
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stennapi"
 	"github.com/complykit/complykit-go/stennapi/stenntest"
 	"golang.org/x/oauth2"
@@ -43,7 +44,7 @@ func openStenn(ctx context.Context, o *options) (session, error) {
 	if len(o.scopes) > 0 {
 		return nil, usagef("stenn: the client credentials grant takes no scopes")
 	}
-	opts := []stennapi.Option{stennapi.WithUserAgent("complykit-cli")}
+	opts := []option.Option{option.WithUserAgent("complykit-cli")}
 	if o.sandbox {
 		opts = append(opts, stennapi.WithSandbox())
 	}
@@ -54,7 +55,7 @@ func openStenn(ctx context.Context, o *options) (session, error) {
 		opts = append(opts, stennapi.WithTokenURL(o.tokenURL))
 	}
 	if st := o.store(); st != nil {
-		opts = append(opts, stennapi.WithStore(st))
+		opts = append(opts, option.WithStore(st))
 	}
 	c, err := stennapi.NewClient(o.clientID, o.clientSecret, opts...)
 	if err != nil {

@@ -35,6 +35,26 @@ type restCaller struct {
 type restOp struct {
 	method, path string
 	op           *openapi3.Operation
+	// apiKeyHeaders are the headers of the operation's apiKey security
+	// schemes (Stems' X-Company-Context), filled from headers.
+	apiKeyHeaders []string
+}
+
+// apiKeyHeaders lists the header names of op's apiKey security schemes.
+func apiKeyHeaders(doc *openapi3.T, op *openapi3.Operation) []string {
+	reqs := doc.Security
+	if op.Security != nil {
+		reqs = *op.Security
+	}
+	var names []string
+	for _, req := range reqs {
+		for scheme := range req {
+			if ref := doc.Components.SecuritySchemes[scheme]; ref != nil && ref.Value != nil && ref.Value.Type == "apiKey" && ref.Value.In == "header" {
+				names = append(names, ref.Value.Name)
+			}
+		}
+	}
+	return names
 }
 
 func kebab(s string) string {
@@ -62,7 +82,7 @@ func (c *restCaller) operations() (map[string]restOp, error) {
 			if op.OperationID == "requestToken" || op.OperationID == "authorize" {
 				continue
 			}
-			ops[kebab(op.OperationID)] = restOp{method: method, path: path, op: op}
+			ops[kebab(op.OperationID)] = restOp{method: method, path: path, op: op, apiKeyHeaders: apiKeyHeaders(doc, op)}
 		}
 	}
 	return ops, nil
@@ -116,6 +136,11 @@ func (c *restCaller) Call(ctx context.Context, name string, params map[string]st
 			query.Set(p.Name, v)
 		case "header":
 			header.Set(p.Name, v)
+		}
+	}
+	for _, h := range ro.apiKeyHeaders {
+		if v, ok := c.headers[http.CanonicalHeaderKey(h)]; ok {
+			header.Set(h, v)
 		}
 	}
 	for k := range params {

@@ -273,9 +273,6 @@ type TokenResponse struct {
 	TokenType *string `json:"token_type,omitempty"`
 }
 
-// CompanyContext defines model for CompanyContext.
-type CompanyContext = string
-
 // Id defines model for Id.
 type Id = string
 
@@ -350,72 +347,6 @@ type RequestTokenParams struct {
 
 // RequestTokenParamsAccept defines parameters for RequestToken.
 type RequestTokenParamsAccept string
-
-// GetEventLookupParams defines parameters for GetEventLookup.
-type GetEventLookupParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// CreateEventRequiringApprovalParams defines parameters for CreateEventRequiringApproval.
-type CreateEventRequiringApprovalParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// ListEventFormsParams defines parameters for ListEventForms.
-type ListEventFormsParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// UpdateEventRequiringApprovalParams defines parameters for UpdateEventRequiringApproval.
-type UpdateEventRequiringApprovalParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// ListHazardsParams defines parameters for ListHazards.
-type ListHazardsParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// CreateHazardParams defines parameters for CreateHazard.
-type CreateHazardParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// UpdateHazardParams defines parameters for UpdateHazard.
-type UpdateHazardParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// CreateHazardForApprovalParams defines parameters for CreateHazardForApproval.
-type CreateHazardForApprovalParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// UpdateHazardForApprovalParams defines parameters for UpdateHazardForApproval.
-type UpdateHazardForApprovalParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// ListHazardApprovalDataParams defines parameters for ListHazardApprovalData.
-type ListHazardApprovalDataParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
-
-// GetHazardApprovalDataParams defines parameters for GetHazardApprovalData.
-type GetHazardApprovalDataParams struct {
-	// XCompanyContext The ID of the company the current user belongs to. Comply One API requires this header on every request, in addition to the access token, and uses it to determine the sub-set of data to return, the sub-set of data to modify and the permissions applied to the operation, based on the security role the current user has for the specified company (seed 000).
-	XCompanyContext CompanyContext `json:"X-Company-Context"`
-}
 
 // RequestTokenFormdataRequestBody defines body for RequestToken for application/x-www-form-urlencoded ContentType.
 type RequestTokenFormdataRequestBody = TokenRequest
@@ -1232,7 +1163,7 @@ type ClientInterface interface {
 	// obsolete (replaced by a per-Event-Form fields endpoint whose path is not public).
 	//
 	// Corresponds with GET /events/lookup (the `GetEventLookup` operationId).
-	GetEventLookup(ctx context.Context, params *GetEventLookupParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetEventLookup(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateEventRequiringApprovalWithBody Submit a new event that requires approval.
 	//
@@ -1245,7 +1176,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /events/requireapproval (the `CreateEventRequiringApproval` operationId).
-	CreateEventRequiringApprovalWithBody(ctx context.Context, params *CreateEventRequiringApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateEventRequiringApprovalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateEventRequiringApproval Submit a new event that requires approval.
 	//
@@ -1258,7 +1189,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /events/requireapproval (the `CreateEventRequiringApproval` operationId).
-	CreateEventRequiringApproval(ctx context.Context, params *CreateEventRequiringApprovalParams, body CreateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateEventRequiringApproval(ctx context.Context, body CreateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListEventForms List the forms of an event.
 	//
@@ -1266,7 +1197,7 @@ type ClientInterface interface {
 	// `subheading` and `description` was renamed `additionalInformation`.
 	//
 	// Corresponds with GET /events/{id}/forms (the `ListEventForms` operationId).
-	ListEventForms(ctx context.Context, id Id, params *ListEventFormsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListEventForms(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateEventRequiringApprovalWithBody Update an event that requires approval.
 	//
@@ -1275,7 +1206,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /events/{id}/requireapproval (the `UpdateEventRequiringApproval` operationId).
-	UpdateEventRequiringApprovalWithBody(ctx context.Context, id Id, params *UpdateEventRequiringApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateEventRequiringApprovalWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateEventRequiringApproval Update an event that requires approval.
 	//
@@ -1284,7 +1215,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /events/{id}/requireapproval (the `UpdateEventRequiringApproval` operationId).
-	UpdateEventRequiringApproval(ctx context.Context, id Id, params *UpdateEventRequiringApprovalParams, body UpdateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateEventRequiringApproval(ctx context.Context, id Id, body UpdateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListHazards List approved hazards.
 	//
@@ -1292,7 +1223,7 @@ type ClientInterface interface {
 	// hazards with their approval data, moved to `GET /hazards/approvaldata`.
 	//
 	// Corresponds with GET /hazards (the `ListHazards` operationId).
-	ListHazards(ctx context.Context, params *ListHazardsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListHazards(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateHazardWithBody Submit a new hazard without the approval process.
 	//
@@ -1302,7 +1233,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /hazards (the `CreateHazard` operationId).
-	CreateHazardWithBody(ctx context.Context, params *CreateHazardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateHazardWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateHazard Submit a new hazard without the approval process.
 	//
@@ -1312,7 +1243,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /hazards (the `CreateHazard` operationId).
-	CreateHazard(ctx context.Context, params *CreateHazardParams, body CreateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateHazard(ctx context.Context, body CreateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateHazardWithBody Update a hazard without the approval process.
 	//
@@ -1323,7 +1254,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /hazards (the `UpdateHazard` operationId).
-	UpdateHazardWithBody(ctx context.Context, params *UpdateHazardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateHazardWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateHazard Update a hazard without the approval process.
 	//
@@ -1334,7 +1265,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /hazards (the `UpdateHazard` operationId).
-	UpdateHazard(ctx context.Context, params *UpdateHazardParams, body UpdateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateHazard(ctx context.Context, body UpdateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateHazardForApprovalWithBody Submit a new hazard for approval.
 	//
@@ -1345,7 +1276,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /hazards/approval (the `CreateHazardForApproval` operationId).
-	CreateHazardForApprovalWithBody(ctx context.Context, params *CreateHazardForApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateHazardForApprovalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateHazardForApproval Submit a new hazard for approval.
 	//
@@ -1356,7 +1287,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /hazards/approval (the `CreateHazardForApproval` operationId).
-	CreateHazardForApproval(ctx context.Context, params *CreateHazardForApprovalParams, body CreateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateHazardForApproval(ctx context.Context, body CreateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateHazardForApprovalWithBody Update a hazard through the approval process.
 	//
@@ -1365,7 +1296,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /hazards/approval (the `UpdateHazardForApproval` operationId).
-	UpdateHazardForApprovalWithBody(ctx context.Context, params *UpdateHazardForApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateHazardForApprovalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateHazardForApproval Update a hazard through the approval process.
 	//
@@ -1374,7 +1305,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /hazards/approval (the `UpdateHazardForApproval` operationId).
-	UpdateHazardForApproval(ctx context.Context, params *UpdateHazardForApprovalParams, body UpdateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateHazardForApproval(ctx context.Context, body UpdateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListHazardApprovalData List hazards with their approval data.
 	//
@@ -1383,14 +1314,14 @@ type ClientInterface interface {
 	// `suggestedActions` field.
 	//
 	// Corresponds with GET /hazards/approvaldata (the `ListHazardApprovalData` operationId).
-	ListHazardApprovalData(ctx context.Context, params *ListHazardApprovalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListHazardApprovalData(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHazardApprovalData Get one hazard with its approval data.
 	//
 	// The pre-v1.3 `GET /hazards/{id}`, moved here in v1.3.
 	//
 	// Corresponds with GET /hazards/{id}/approvalData (the `GetHazardApprovalData` operationId).
-	GetHazardApprovalData(ctx context.Context, id Id, params *GetHazardApprovalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetHazardApprovalData(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // Authorize Start the authorization code (or PKCE) flow (Stems Accounts authorize endpoint).
@@ -1493,8 +1424,8 @@ func (c *Client) RequestTokenWithFormdataBody(ctx context.Context, params *Reque
 // obsolete (replaced by a per-Event-Form fields endpoint whose path is not public).
 //
 // Corresponds with GET /events/lookup (the `GetEventLookup` operationId).
-func (c *Client) GetEventLookup(ctx context.Context, params *GetEventLookupParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetEventLookupRequest(c.Server, params)
+func (c *Client) GetEventLookup(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEventLookupRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1516,8 +1447,8 @@ func (c *Client) GetEventLookup(ctx context.Context, params *GetEventLookupParam
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /events/requireapproval (the `CreateEventRequiringApproval` operationId).
-func (c *Client) CreateEventRequiringApprovalWithBody(ctx context.Context, params *CreateEventRequiringApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateEventRequiringApprovalRequestWithBody(c.Server, params, contentType, body)
+func (c *Client) CreateEventRequiringApprovalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEventRequiringApprovalRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1539,8 +1470,8 @@ func (c *Client) CreateEventRequiringApprovalWithBody(ctx context.Context, param
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /events/requireapproval (the `CreateEventRequiringApproval` operationId).
-func (c *Client) CreateEventRequiringApproval(ctx context.Context, params *CreateEventRequiringApprovalParams, body CreateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateEventRequiringApprovalRequest(c.Server, params, body)
+func (c *Client) CreateEventRequiringApproval(ctx context.Context, body CreateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateEventRequiringApprovalRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1557,8 +1488,8 @@ func (c *Client) CreateEventRequiringApproval(ctx context.Context, params *Creat
 // `subheading` and `description` was renamed `additionalInformation`.
 //
 // Corresponds with GET /events/{id}/forms (the `ListEventForms` operationId).
-func (c *Client) ListEventForms(ctx context.Context, id Id, params *ListEventFormsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListEventFormsRequest(c.Server, id, params)
+func (c *Client) ListEventForms(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEventFormsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1576,8 +1507,8 @@ func (c *Client) ListEventForms(ctx context.Context, id Id, params *ListEventFor
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /events/{id}/requireapproval (the `UpdateEventRequiringApproval` operationId).
-func (c *Client) UpdateEventRequiringApprovalWithBody(ctx context.Context, id Id, params *UpdateEventRequiringApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateEventRequiringApprovalRequestWithBody(c.Server, id, params, contentType, body)
+func (c *Client) UpdateEventRequiringApprovalWithBody(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEventRequiringApprovalRequestWithBody(c.Server, id, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1595,8 +1526,8 @@ func (c *Client) UpdateEventRequiringApprovalWithBody(ctx context.Context, id Id
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /events/{id}/requireapproval (the `UpdateEventRequiringApproval` operationId).
-func (c *Client) UpdateEventRequiringApproval(ctx context.Context, id Id, params *UpdateEventRequiringApprovalParams, body UpdateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateEventRequiringApprovalRequest(c.Server, id, params, body)
+func (c *Client) UpdateEventRequiringApproval(ctx context.Context, id Id, body UpdateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateEventRequiringApprovalRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1613,8 +1544,8 @@ func (c *Client) UpdateEventRequiringApproval(ctx context.Context, id Id, params
 // hazards with their approval data, moved to `GET /hazards/approvaldata`.
 //
 // Corresponds with GET /hazards (the `ListHazards` operationId).
-func (c *Client) ListHazards(ctx context.Context, params *ListHazardsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListHazardsRequest(c.Server, params)
+func (c *Client) ListHazards(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHazardsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1633,8 +1564,8 @@ func (c *Client) ListHazards(ctx context.Context, params *ListHazardsParams, req
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /hazards (the `CreateHazard` operationId).
-func (c *Client) CreateHazardWithBody(ctx context.Context, params *CreateHazardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateHazardRequestWithBody(c.Server, params, contentType, body)
+func (c *Client) CreateHazardWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHazardRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1653,8 +1584,8 @@ func (c *Client) CreateHazardWithBody(ctx context.Context, params *CreateHazardP
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /hazards (the `CreateHazard` operationId).
-func (c *Client) CreateHazard(ctx context.Context, params *CreateHazardParams, body CreateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateHazardRequest(c.Server, params, body)
+func (c *Client) CreateHazard(ctx context.Context, body CreateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHazardRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1674,8 +1605,8 @@ func (c *Client) CreateHazard(ctx context.Context, params *CreateHazardParams, b
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /hazards (the `UpdateHazard` operationId).
-func (c *Client) UpdateHazardWithBody(ctx context.Context, params *UpdateHazardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateHazardRequestWithBody(c.Server, params, contentType, body)
+func (c *Client) UpdateHazardWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHazardRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1695,8 +1626,8 @@ func (c *Client) UpdateHazardWithBody(ctx context.Context, params *UpdateHazardP
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /hazards (the `UpdateHazard` operationId).
-func (c *Client) UpdateHazard(ctx context.Context, params *UpdateHazardParams, body UpdateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateHazardRequest(c.Server, params, body)
+func (c *Client) UpdateHazard(ctx context.Context, body UpdateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHazardRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1716,8 +1647,8 @@ func (c *Client) UpdateHazard(ctx context.Context, params *UpdateHazardParams, b
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /hazards/approval (the `CreateHazardForApproval` operationId).
-func (c *Client) CreateHazardForApprovalWithBody(ctx context.Context, params *CreateHazardForApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateHazardForApprovalRequestWithBody(c.Server, params, contentType, body)
+func (c *Client) CreateHazardForApprovalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHazardForApprovalRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1737,8 +1668,8 @@ func (c *Client) CreateHazardForApprovalWithBody(ctx context.Context, params *Cr
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /hazards/approval (the `CreateHazardForApproval` operationId).
-func (c *Client) CreateHazardForApproval(ctx context.Context, params *CreateHazardForApprovalParams, body CreateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateHazardForApprovalRequest(c.Server, params, body)
+func (c *Client) CreateHazardForApproval(ctx context.Context, body CreateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateHazardForApprovalRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1756,8 +1687,8 @@ func (c *Client) CreateHazardForApproval(ctx context.Context, params *CreateHaza
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /hazards/approval (the `UpdateHazardForApproval` operationId).
-func (c *Client) UpdateHazardForApprovalWithBody(ctx context.Context, params *UpdateHazardForApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateHazardForApprovalRequestWithBody(c.Server, params, contentType, body)
+func (c *Client) UpdateHazardForApprovalWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHazardForApprovalRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1775,8 +1706,8 @@ func (c *Client) UpdateHazardForApprovalWithBody(ctx context.Context, params *Up
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /hazards/approval (the `UpdateHazardForApproval` operationId).
-func (c *Client) UpdateHazardForApproval(ctx context.Context, params *UpdateHazardForApprovalParams, body UpdateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateHazardForApprovalRequest(c.Server, params, body)
+func (c *Client) UpdateHazardForApproval(ctx context.Context, body UpdateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateHazardForApprovalRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1794,8 +1725,8 @@ func (c *Client) UpdateHazardForApproval(ctx context.Context, params *UpdateHaza
 // `suggestedActions` field.
 //
 // Corresponds with GET /hazards/approvaldata (the `ListHazardApprovalData` operationId).
-func (c *Client) ListHazardApprovalData(ctx context.Context, params *ListHazardApprovalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListHazardApprovalDataRequest(c.Server, params)
+func (c *Client) ListHazardApprovalData(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListHazardApprovalDataRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1811,8 +1742,8 @@ func (c *Client) ListHazardApprovalData(ctx context.Context, params *ListHazardA
 // The pre-v1.3 `GET /hazards/{id}`, moved here in v1.3.
 //
 // Corresponds with GET /hazards/{id}/approvalData (the `GetHazardApprovalData` operationId).
-func (c *Client) GetHazardApprovalData(ctx context.Context, id Id, params *GetHazardApprovalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetHazardApprovalDataRequest(c.Server, id, params)
+func (c *Client) GetHazardApprovalData(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHazardApprovalDataRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2023,7 +1954,7 @@ func NewRequestTokenRequestWithBody(server string, params *RequestTokenParams, c
 }
 
 // NewGetEventLookupRequest constructs an http.Request for the GetEventLookup method
-func NewGetEventLookupRequest(server string, params *GetEventLookupParams) (*http.Request, error) {
+func NewGetEventLookupRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2046,35 +1977,22 @@ func NewGetEventLookupRequest(server string, params *GetEventLookupParams) (*htt
 		return nil, err
 	}
 
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
-
 	return req, nil
 }
 
 // NewCreateEventRequiringApprovalRequest calls the generic CreateEventRequiringApproval builder with application/json body
-func NewCreateEventRequiringApprovalRequest(server string, params *CreateEventRequiringApprovalParams, body CreateEventRequiringApprovalJSONRequestBody) (*http.Request, error) {
+func NewCreateEventRequiringApprovalRequest(server string, body CreateEventRequiringApprovalJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateEventRequiringApprovalRequestWithBody(server, params, "application/json", bodyReader)
+	return NewCreateEventRequiringApprovalRequestWithBody(server, "application/json", bodyReader)
 }
 
 // NewCreateEventRequiringApprovalRequestWithBody constructs an http.Request for the CreateEventRequiringApproval method, with any body, and a specified content type
-func NewCreateEventRequiringApprovalRequestWithBody(server string, params *CreateEventRequiringApprovalParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateEventRequiringApprovalRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2099,24 +2017,11 @@ func NewCreateEventRequiringApprovalRequestWithBody(server string, params *Creat
 
 	req.Header.Add("Content-Type", contentType)
 
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
-
 	return req, nil
 }
 
 // NewListEventFormsRequest constructs an http.Request for the ListEventForms method
-func NewListEventFormsRequest(server string, id Id, params *ListEventFormsParams) (*http.Request, error) {
+func NewListEventFormsRequest(server string, id Id) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2146,35 +2051,22 @@ func NewListEventFormsRequest(server string, id Id, params *ListEventFormsParams
 		return nil, err
 	}
 
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
-
 	return req, nil
 }
 
 // NewUpdateEventRequiringApprovalRequest calls the generic UpdateEventRequiringApproval builder with application/json body
-func NewUpdateEventRequiringApprovalRequest(server string, id Id, params *UpdateEventRequiringApprovalParams, body UpdateEventRequiringApprovalJSONRequestBody) (*http.Request, error) {
+func NewUpdateEventRequiringApprovalRequest(server string, id Id, body UpdateEventRequiringApprovalJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateEventRequiringApprovalRequestWithBody(server, id, params, "application/json", bodyReader)
+	return NewUpdateEventRequiringApprovalRequestWithBody(server, id, "application/json", bodyReader)
 }
 
 // NewUpdateEventRequiringApprovalRequestWithBody constructs an http.Request for the UpdateEventRequiringApproval method, with any body, and a specified content type
-func NewUpdateEventRequiringApprovalRequestWithBody(server string, id Id, params *UpdateEventRequiringApprovalParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateEventRequiringApprovalRequestWithBody(server string, id Id, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2206,24 +2098,11 @@ func NewUpdateEventRequiringApprovalRequestWithBody(server string, id Id, params
 
 	req.Header.Add("Content-Type", contentType)
 
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
-
 	return req, nil
 }
 
 // NewListHazardsRequest constructs an http.Request for the ListHazards method
-func NewListHazardsRequest(server string, params *ListHazardsParams) (*http.Request, error) {
+func NewListHazardsRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2246,35 +2125,22 @@ func NewListHazardsRequest(server string, params *ListHazardsParams) (*http.Requ
 		return nil, err
 	}
 
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
-
 	return req, nil
 }
 
 // NewCreateHazardRequest calls the generic CreateHazard builder with application/json body
-func NewCreateHazardRequest(server string, params *CreateHazardParams, body CreateHazardJSONRequestBody) (*http.Request, error) {
+func NewCreateHazardRequest(server string, body CreateHazardJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateHazardRequestWithBody(server, params, "application/json", bodyReader)
+	return NewCreateHazardRequestWithBody(server, "application/json", bodyReader)
 }
 
 // NewCreateHazardRequestWithBody constructs an http.Request for the CreateHazard method, with any body, and a specified content type
-func NewCreateHazardRequestWithBody(server string, params *CreateHazardParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateHazardRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2298,36 +2164,23 @@ func NewCreateHazardRequestWithBody(server string, params *CreateHazardParams, c
 	}
 
 	req.Header.Add("Content-Type", contentType)
-
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
 
 	return req, nil
 }
 
 // NewUpdateHazardRequest calls the generic UpdateHazard builder with application/json body
-func NewUpdateHazardRequest(server string, params *UpdateHazardParams, body UpdateHazardJSONRequestBody) (*http.Request, error) {
+func NewUpdateHazardRequest(server string, body UpdateHazardJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateHazardRequestWithBody(server, params, "application/json", bodyReader)
+	return NewUpdateHazardRequestWithBody(server, "application/json", bodyReader)
 }
 
 // NewUpdateHazardRequestWithBody constructs an http.Request for the UpdateHazard method, with any body, and a specified content type
-func NewUpdateHazardRequestWithBody(server string, params *UpdateHazardParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateHazardRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2352,35 +2205,22 @@ func NewUpdateHazardRequestWithBody(server string, params *UpdateHazardParams, c
 
 	req.Header.Add("Content-Type", contentType)
 
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
-
 	return req, nil
 }
 
 // NewCreateHazardForApprovalRequest calls the generic CreateHazardForApproval builder with application/json body
-func NewCreateHazardForApprovalRequest(server string, params *CreateHazardForApprovalParams, body CreateHazardForApprovalJSONRequestBody) (*http.Request, error) {
+func NewCreateHazardForApprovalRequest(server string, body CreateHazardForApprovalJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateHazardForApprovalRequestWithBody(server, params, "application/json", bodyReader)
+	return NewCreateHazardForApprovalRequestWithBody(server, "application/json", bodyReader)
 }
 
 // NewCreateHazardForApprovalRequestWithBody constructs an http.Request for the CreateHazardForApproval method, with any body, and a specified content type
-func NewCreateHazardForApprovalRequestWithBody(server string, params *CreateHazardForApprovalParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateHazardForApprovalRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2405,35 +2245,22 @@ func NewCreateHazardForApprovalRequestWithBody(server string, params *CreateHaza
 
 	req.Header.Add("Content-Type", contentType)
 
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
-
 	return req, nil
 }
 
 // NewUpdateHazardForApprovalRequest calls the generic UpdateHazardForApproval builder with application/json body
-func NewUpdateHazardForApprovalRequest(server string, params *UpdateHazardForApprovalParams, body UpdateHazardForApprovalJSONRequestBody) (*http.Request, error) {
+func NewUpdateHazardForApprovalRequest(server string, body UpdateHazardForApprovalJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateHazardForApprovalRequestWithBody(server, params, "application/json", bodyReader)
+	return NewUpdateHazardForApprovalRequestWithBody(server, "application/json", bodyReader)
 }
 
 // NewUpdateHazardForApprovalRequestWithBody constructs an http.Request for the UpdateHazardForApproval method, with any body, and a specified content type
-func NewUpdateHazardForApprovalRequestWithBody(server string, params *UpdateHazardForApprovalParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateHazardForApprovalRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2458,24 +2285,11 @@ func NewUpdateHazardForApprovalRequestWithBody(server string, params *UpdateHaza
 
 	req.Header.Add("Content-Type", contentType)
 
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
-
 	return req, nil
 }
 
 // NewListHazardApprovalDataRequest constructs an http.Request for the ListHazardApprovalData method
-func NewListHazardApprovalDataRequest(server string, params *ListHazardApprovalDataParams) (*http.Request, error) {
+func NewListHazardApprovalDataRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2498,24 +2312,11 @@ func NewListHazardApprovalDataRequest(server string, params *ListHazardApprovalD
 		return nil, err
 	}
 
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
-	}
-
 	return req, nil
 }
 
 // NewGetHazardApprovalDataRequest constructs an http.Request for the GetHazardApprovalData method
-func NewGetHazardApprovalDataRequest(server string, id Id, params *GetHazardApprovalDataParams) (*http.Request, error) {
+func NewGetHazardApprovalDataRequest(server string, id Id) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2543,19 +2344,6 @@ func NewGetHazardApprovalDataRequest(server string, id Id, params *GetHazardAppr
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
-	}
-
-	if params != nil {
-
-		var headerParam0 string
-
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Company-Context", params.XCompanyContext, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
-		}
-
-		req.Header.Set("X-Company-Context", headerParam0)
-
 	}
 
 	return req, nil
@@ -2679,7 +2467,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /events/lookup (the `GetEventLookup` operationId).
-	GetEventLookupWithResponse(ctx context.Context, params *GetEventLookupParams, reqEditors ...RequestEditorFn) (*GetEventLookupResponse, error)
+	GetEventLookupWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetEventLookupResponse, error)
 
 	// CreateEventRequiringApprovalWithBodyWithResponse Submit a new event that requires approval.
 	//
@@ -2692,7 +2480,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /events/requireapproval (the `CreateEventRequiringApproval` operationId).
-	CreateEventRequiringApprovalWithBodyWithResponse(ctx context.Context, params *CreateEventRequiringApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEventRequiringApprovalResponse, error)
+	CreateEventRequiringApprovalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEventRequiringApprovalResponse, error)
 
 	// CreateEventRequiringApprovalWithResponse Submit a new event that requires approval.
 	//
@@ -2705,7 +2493,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /events/requireapproval (the `CreateEventRequiringApproval` operationId).
-	CreateEventRequiringApprovalWithResponse(ctx context.Context, params *CreateEventRequiringApprovalParams, body CreateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEventRequiringApprovalResponse, error)
+	CreateEventRequiringApprovalWithResponse(ctx context.Context, body CreateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEventRequiringApprovalResponse, error)
 
 	// ListEventFormsWithResponse List the forms of an event.
 	//
@@ -2715,7 +2503,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /events/{id}/forms (the `ListEventForms` operationId).
-	ListEventFormsWithResponse(ctx context.Context, id Id, params *ListEventFormsParams, reqEditors ...RequestEditorFn) (*ListEventFormsResponse, error)
+	ListEventFormsWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ListEventFormsResponse, error)
 
 	// UpdateEventRequiringApprovalWithBodyWithResponse Update an event that requires approval.
 	//
@@ -2724,7 +2512,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /events/{id}/requireapproval (the `UpdateEventRequiringApproval` operationId).
-	UpdateEventRequiringApprovalWithBodyWithResponse(ctx context.Context, id Id, params *UpdateEventRequiringApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEventRequiringApprovalResponse, error)
+	UpdateEventRequiringApprovalWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEventRequiringApprovalResponse, error)
 
 	// UpdateEventRequiringApprovalWithResponse Update an event that requires approval.
 	//
@@ -2733,7 +2521,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /events/{id}/requireapproval (the `UpdateEventRequiringApproval` operationId).
-	UpdateEventRequiringApprovalWithResponse(ctx context.Context, id Id, params *UpdateEventRequiringApprovalParams, body UpdateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEventRequiringApprovalResponse, error)
+	UpdateEventRequiringApprovalWithResponse(ctx context.Context, id Id, body UpdateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEventRequiringApprovalResponse, error)
 
 	// ListHazardsWithResponse List approved hazards.
 	//
@@ -2743,7 +2531,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /hazards (the `ListHazards` operationId).
-	ListHazardsWithResponse(ctx context.Context, params *ListHazardsParams, reqEditors ...RequestEditorFn) (*ListHazardsResponse, error)
+	ListHazardsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHazardsResponse, error)
 
 	// CreateHazardWithBodyWithResponse Submit a new hazard without the approval process.
 	//
@@ -2753,7 +2541,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /hazards (the `CreateHazard` operationId).
-	CreateHazardWithBodyWithResponse(ctx context.Context, params *CreateHazardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHazardResponse, error)
+	CreateHazardWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHazardResponse, error)
 
 	// CreateHazardWithResponse Submit a new hazard without the approval process.
 	//
@@ -2763,7 +2551,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /hazards (the `CreateHazard` operationId).
-	CreateHazardWithResponse(ctx context.Context, params *CreateHazardParams, body CreateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHazardResponse, error)
+	CreateHazardWithResponse(ctx context.Context, body CreateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHazardResponse, error)
 
 	// UpdateHazardWithBodyWithResponse Update a hazard without the approval process.
 	//
@@ -2774,7 +2562,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /hazards (the `UpdateHazard` operationId).
-	UpdateHazardWithBodyWithResponse(ctx context.Context, params *UpdateHazardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHazardResponse, error)
+	UpdateHazardWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHazardResponse, error)
 
 	// UpdateHazardWithResponse Update a hazard without the approval process.
 	//
@@ -2785,7 +2573,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /hazards (the `UpdateHazard` operationId).
-	UpdateHazardWithResponse(ctx context.Context, params *UpdateHazardParams, body UpdateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHazardResponse, error)
+	UpdateHazardWithResponse(ctx context.Context, body UpdateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHazardResponse, error)
 
 	// CreateHazardForApprovalWithBodyWithResponse Submit a new hazard for approval.
 	//
@@ -2796,7 +2584,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /hazards/approval (the `CreateHazardForApproval` operationId).
-	CreateHazardForApprovalWithBodyWithResponse(ctx context.Context, params *CreateHazardForApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHazardForApprovalResponse, error)
+	CreateHazardForApprovalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHazardForApprovalResponse, error)
 
 	// CreateHazardForApprovalWithResponse Submit a new hazard for approval.
 	//
@@ -2807,7 +2595,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /hazards/approval (the `CreateHazardForApproval` operationId).
-	CreateHazardForApprovalWithResponse(ctx context.Context, params *CreateHazardForApprovalParams, body CreateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHazardForApprovalResponse, error)
+	CreateHazardForApprovalWithResponse(ctx context.Context, body CreateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHazardForApprovalResponse, error)
 
 	// UpdateHazardForApprovalWithBodyWithResponse Update a hazard through the approval process.
 	//
@@ -2816,7 +2604,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /hazards/approval (the `UpdateHazardForApproval` operationId).
-	UpdateHazardForApprovalWithBodyWithResponse(ctx context.Context, params *UpdateHazardForApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHazardForApprovalResponse, error)
+	UpdateHazardForApprovalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHazardForApprovalResponse, error)
 
 	// UpdateHazardForApprovalWithResponse Update a hazard through the approval process.
 	//
@@ -2825,7 +2613,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /hazards/approval (the `UpdateHazardForApproval` operationId).
-	UpdateHazardForApprovalWithResponse(ctx context.Context, params *UpdateHazardForApprovalParams, body UpdateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHazardForApprovalResponse, error)
+	UpdateHazardForApprovalWithResponse(ctx context.Context, body UpdateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHazardForApprovalResponse, error)
 
 	// ListHazardApprovalDataWithResponse List hazards with their approval data.
 	//
@@ -2836,7 +2624,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /hazards/approvaldata (the `ListHazardApprovalData` operationId).
-	ListHazardApprovalDataWithResponse(ctx context.Context, params *ListHazardApprovalDataParams, reqEditors ...RequestEditorFn) (*ListHazardApprovalDataResponse, error)
+	ListHazardApprovalDataWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHazardApprovalDataResponse, error)
 
 	// GetHazardApprovalDataWithResponse Get one hazard with its approval data.
 	//
@@ -2845,7 +2633,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /hazards/{id}/approvalData (the `GetHazardApprovalData` operationId).
-	GetHazardApprovalDataWithResponse(ctx context.Context, id Id, params *GetHazardApprovalDataParams, reqEditors ...RequestEditorFn) (*GetHazardApprovalDataResponse, error)
+	GetHazardApprovalDataWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHazardApprovalDataResponse, error)
 }
 
 // AuthorizeResponse302Headers the declared response headers of an HTTP 302 response for Authorize
@@ -4131,8 +3919,8 @@ func (c *ClientWithResponses) RequestTokenWithFormdataBodyWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /events/lookup (the `GetEventLookup` operationId).
-func (c *ClientWithResponses) GetEventLookupWithResponse(ctx context.Context, params *GetEventLookupParams, reqEditors ...RequestEditorFn) (*GetEventLookupResponse, error) {
-	rsp, err := c.GetEventLookup(ctx, params, reqEditors...)
+func (c *ClientWithResponses) GetEventLookupWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetEventLookupResponse, error) {
+	rsp, err := c.GetEventLookup(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4150,8 +3938,8 @@ func (c *ClientWithResponses) GetEventLookupWithResponse(ctx context.Context, pa
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /events/requireapproval (the `CreateEventRequiringApproval` operationId).
-func (c *ClientWithResponses) CreateEventRequiringApprovalWithBodyWithResponse(ctx context.Context, params *CreateEventRequiringApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEventRequiringApprovalResponse, error) {
-	rsp, err := c.CreateEventRequiringApprovalWithBody(ctx, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateEventRequiringApprovalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateEventRequiringApprovalResponse, error) {
+	rsp, err := c.CreateEventRequiringApprovalWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4169,8 +3957,8 @@ func (c *ClientWithResponses) CreateEventRequiringApprovalWithBodyWithResponse(c
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /events/requireapproval (the `CreateEventRequiringApproval` operationId).
-func (c *ClientWithResponses) CreateEventRequiringApprovalWithResponse(ctx context.Context, params *CreateEventRequiringApprovalParams, body CreateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEventRequiringApprovalResponse, error) {
-	rsp, err := c.CreateEventRequiringApproval(ctx, params, body, reqEditors...)
+func (c *ClientWithResponses) CreateEventRequiringApprovalWithResponse(ctx context.Context, body CreateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateEventRequiringApprovalResponse, error) {
+	rsp, err := c.CreateEventRequiringApproval(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4185,8 +3973,8 @@ func (c *ClientWithResponses) CreateEventRequiringApprovalWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /events/{id}/forms (the `ListEventForms` operationId).
-func (c *ClientWithResponses) ListEventFormsWithResponse(ctx context.Context, id Id, params *ListEventFormsParams, reqEditors ...RequestEditorFn) (*ListEventFormsResponse, error) {
-	rsp, err := c.ListEventForms(ctx, id, params, reqEditors...)
+func (c *ClientWithResponses) ListEventFormsWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*ListEventFormsResponse, error) {
+	rsp, err := c.ListEventForms(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4200,8 +3988,8 @@ func (c *ClientWithResponses) ListEventFormsWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /events/{id}/requireapproval (the `UpdateEventRequiringApproval` operationId).
-func (c *ClientWithResponses) UpdateEventRequiringApprovalWithBodyWithResponse(ctx context.Context, id Id, params *UpdateEventRequiringApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEventRequiringApprovalResponse, error) {
-	rsp, err := c.UpdateEventRequiringApprovalWithBody(ctx, id, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateEventRequiringApprovalWithBodyWithResponse(ctx context.Context, id Id, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateEventRequiringApprovalResponse, error) {
+	rsp, err := c.UpdateEventRequiringApprovalWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4215,8 +4003,8 @@ func (c *ClientWithResponses) UpdateEventRequiringApprovalWithBodyWithResponse(c
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /events/{id}/requireapproval (the `UpdateEventRequiringApproval` operationId).
-func (c *ClientWithResponses) UpdateEventRequiringApprovalWithResponse(ctx context.Context, id Id, params *UpdateEventRequiringApprovalParams, body UpdateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEventRequiringApprovalResponse, error) {
-	rsp, err := c.UpdateEventRequiringApproval(ctx, id, params, body, reqEditors...)
+func (c *ClientWithResponses) UpdateEventRequiringApprovalWithResponse(ctx context.Context, id Id, body UpdateEventRequiringApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateEventRequiringApprovalResponse, error) {
+	rsp, err := c.UpdateEventRequiringApproval(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4231,8 +4019,8 @@ func (c *ClientWithResponses) UpdateEventRequiringApprovalWithResponse(ctx conte
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /hazards (the `ListHazards` operationId).
-func (c *ClientWithResponses) ListHazardsWithResponse(ctx context.Context, params *ListHazardsParams, reqEditors ...RequestEditorFn) (*ListHazardsResponse, error) {
-	rsp, err := c.ListHazards(ctx, params, reqEditors...)
+func (c *ClientWithResponses) ListHazardsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHazardsResponse, error) {
+	rsp, err := c.ListHazards(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4247,8 +4035,8 @@ func (c *ClientWithResponses) ListHazardsWithResponse(ctx context.Context, param
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /hazards (the `CreateHazard` operationId).
-func (c *ClientWithResponses) CreateHazardWithBodyWithResponse(ctx context.Context, params *CreateHazardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHazardResponse, error) {
-	rsp, err := c.CreateHazardWithBody(ctx, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateHazardWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHazardResponse, error) {
+	rsp, err := c.CreateHazardWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4263,8 +4051,8 @@ func (c *ClientWithResponses) CreateHazardWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /hazards (the `CreateHazard` operationId).
-func (c *ClientWithResponses) CreateHazardWithResponse(ctx context.Context, params *CreateHazardParams, body CreateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHazardResponse, error) {
-	rsp, err := c.CreateHazard(ctx, params, body, reqEditors...)
+func (c *ClientWithResponses) CreateHazardWithResponse(ctx context.Context, body CreateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHazardResponse, error) {
+	rsp, err := c.CreateHazard(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4280,8 +4068,8 @@ func (c *ClientWithResponses) CreateHazardWithResponse(ctx context.Context, para
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /hazards (the `UpdateHazard` operationId).
-func (c *ClientWithResponses) UpdateHazardWithBodyWithResponse(ctx context.Context, params *UpdateHazardParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHazardResponse, error) {
-	rsp, err := c.UpdateHazardWithBody(ctx, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateHazardWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHazardResponse, error) {
+	rsp, err := c.UpdateHazardWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4297,8 +4085,8 @@ func (c *ClientWithResponses) UpdateHazardWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /hazards (the `UpdateHazard` operationId).
-func (c *ClientWithResponses) UpdateHazardWithResponse(ctx context.Context, params *UpdateHazardParams, body UpdateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHazardResponse, error) {
-	rsp, err := c.UpdateHazard(ctx, params, body, reqEditors...)
+func (c *ClientWithResponses) UpdateHazardWithResponse(ctx context.Context, body UpdateHazardJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHazardResponse, error) {
+	rsp, err := c.UpdateHazard(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4314,8 +4102,8 @@ func (c *ClientWithResponses) UpdateHazardWithResponse(ctx context.Context, para
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /hazards/approval (the `CreateHazardForApproval` operationId).
-func (c *ClientWithResponses) CreateHazardForApprovalWithBodyWithResponse(ctx context.Context, params *CreateHazardForApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHazardForApprovalResponse, error) {
-	rsp, err := c.CreateHazardForApprovalWithBody(ctx, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateHazardForApprovalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateHazardForApprovalResponse, error) {
+	rsp, err := c.CreateHazardForApprovalWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4331,8 +4119,8 @@ func (c *ClientWithResponses) CreateHazardForApprovalWithBodyWithResponse(ctx co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /hazards/approval (the `CreateHazardForApproval` operationId).
-func (c *ClientWithResponses) CreateHazardForApprovalWithResponse(ctx context.Context, params *CreateHazardForApprovalParams, body CreateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHazardForApprovalResponse, error) {
-	rsp, err := c.CreateHazardForApproval(ctx, params, body, reqEditors...)
+func (c *ClientWithResponses) CreateHazardForApprovalWithResponse(ctx context.Context, body CreateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateHazardForApprovalResponse, error) {
+	rsp, err := c.CreateHazardForApproval(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4346,8 +4134,8 @@ func (c *ClientWithResponses) CreateHazardForApprovalWithResponse(ctx context.Co
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /hazards/approval (the `UpdateHazardForApproval` operationId).
-func (c *ClientWithResponses) UpdateHazardForApprovalWithBodyWithResponse(ctx context.Context, params *UpdateHazardForApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHazardForApprovalResponse, error) {
-	rsp, err := c.UpdateHazardForApprovalWithBody(ctx, params, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateHazardForApprovalWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateHazardForApprovalResponse, error) {
+	rsp, err := c.UpdateHazardForApprovalWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4361,8 +4149,8 @@ func (c *ClientWithResponses) UpdateHazardForApprovalWithBodyWithResponse(ctx co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /hazards/approval (the `UpdateHazardForApproval` operationId).
-func (c *ClientWithResponses) UpdateHazardForApprovalWithResponse(ctx context.Context, params *UpdateHazardForApprovalParams, body UpdateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHazardForApprovalResponse, error) {
-	rsp, err := c.UpdateHazardForApproval(ctx, params, body, reqEditors...)
+func (c *ClientWithResponses) UpdateHazardForApprovalWithResponse(ctx context.Context, body UpdateHazardForApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateHazardForApprovalResponse, error) {
+	rsp, err := c.UpdateHazardForApproval(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4378,8 +4166,8 @@ func (c *ClientWithResponses) UpdateHazardForApprovalWithResponse(ctx context.Co
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /hazards/approvaldata (the `ListHazardApprovalData` operationId).
-func (c *ClientWithResponses) ListHazardApprovalDataWithResponse(ctx context.Context, params *ListHazardApprovalDataParams, reqEditors ...RequestEditorFn) (*ListHazardApprovalDataResponse, error) {
-	rsp, err := c.ListHazardApprovalData(ctx, params, reqEditors...)
+func (c *ClientWithResponses) ListHazardApprovalDataWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListHazardApprovalDataResponse, error) {
+	rsp, err := c.ListHazardApprovalData(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4393,8 +4181,8 @@ func (c *ClientWithResponses) ListHazardApprovalDataWithResponse(ctx context.Con
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /hazards/{id}/approvalData (the `GetHazardApprovalData` operationId).
-func (c *ClientWithResponses) GetHazardApprovalDataWithResponse(ctx context.Context, id Id, params *GetHazardApprovalDataParams, reqEditors ...RequestEditorFn) (*GetHazardApprovalDataResponse, error) {
-	rsp, err := c.GetHazardApprovalData(ctx, id, params, reqEditors...)
+func (c *ClientWithResponses) GetHazardApprovalDataWithResponse(ctx context.Context, id Id, reqEditors ...RequestEditorFn) (*GetHazardApprovalDataResponse, error) {
+	rsp, err := c.GetHazardApprovalData(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -5482,37 +5270,37 @@ type ServerInterface interface {
 	RequestToken(w http.ResponseWriter, r *http.Request, params RequestTokenParams)
 	// GetEventLookup Get the lookup data used to enter events.
 	// (GET /events/lookup)
-	GetEventLookup(w http.ResponseWriter, r *http.Request, params GetEventLookupParams)
+	GetEventLookup(w http.ResponseWriter, r *http.Request)
 	// CreateEventRequiringApproval Submit a new event that requires approval.
 	// (POST /events/requireapproval)
-	CreateEventRequiringApproval(w http.ResponseWriter, r *http.Request, params CreateEventRequiringApprovalParams)
+	CreateEventRequiringApproval(w http.ResponseWriter, r *http.Request)
 	// ListEventForms List the forms of an event.
 	// (GET /events/{id}/forms)
-	ListEventForms(w http.ResponseWriter, r *http.Request, id Id, params ListEventFormsParams)
+	ListEventForms(w http.ResponseWriter, r *http.Request, id Id)
 	// UpdateEventRequiringApproval Update an event that requires approval.
 	// (PUT /events/{id}/requireapproval)
-	UpdateEventRequiringApproval(w http.ResponseWriter, r *http.Request, id Id, params UpdateEventRequiringApprovalParams)
+	UpdateEventRequiringApproval(w http.ResponseWriter, r *http.Request, id Id)
 	// ListHazards List approved hazards.
 	// (GET /hazards)
-	ListHazards(w http.ResponseWriter, r *http.Request, params ListHazardsParams)
+	ListHazards(w http.ResponseWriter, r *http.Request)
 	// CreateHazard Submit a new hazard without the approval process.
 	// (POST /hazards)
-	CreateHazard(w http.ResponseWriter, r *http.Request, params CreateHazardParams)
+	CreateHazard(w http.ResponseWriter, r *http.Request)
 	// UpdateHazard Update a hazard without the approval process.
 	// (PUT /hazards)
-	UpdateHazard(w http.ResponseWriter, r *http.Request, params UpdateHazardParams)
+	UpdateHazard(w http.ResponseWriter, r *http.Request)
 	// CreateHazardForApproval Submit a new hazard for approval.
 	// (POST /hazards/approval)
-	CreateHazardForApproval(w http.ResponseWriter, r *http.Request, params CreateHazardForApprovalParams)
+	CreateHazardForApproval(w http.ResponseWriter, r *http.Request)
 	// UpdateHazardForApproval Update a hazard through the approval process.
 	// (PUT /hazards/approval)
-	UpdateHazardForApproval(w http.ResponseWriter, r *http.Request, params UpdateHazardForApprovalParams)
+	UpdateHazardForApproval(w http.ResponseWriter, r *http.Request)
 	// ListHazardApprovalData List hazards with their approval data.
 	// (GET /hazards/approvaldata)
-	ListHazardApprovalData(w http.ResponseWriter, r *http.Request, params ListHazardApprovalDataParams)
+	ListHazardApprovalData(w http.ResponseWriter, r *http.Request)
 	// GetHazardApprovalData Get one hazard with its approval data.
 	// (GET /hazards/{id}/approvalData)
-	GetHazardApprovalData(w http.ResponseWriter, r *http.Request, id Id, params GetHazardApprovalDataParams)
+	GetHazardApprovalData(w http.ResponseWriter, r *http.Request, id Id)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -5722,39 +5510,8 @@ func (siw *ServerInterfaceWrapper) RequestToken(w http.ResponseWriter, r *http.R
 // GetEventLookup operation middleware
 func (siw *ServerInterfaceWrapper) GetEventLookup(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params GetEventLookupParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetEventLookup(w, r, params)
+		siw.Handler.GetEventLookup(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5767,39 +5524,8 @@ func (siw *ServerInterfaceWrapper) GetEventLookup(w http.ResponseWriter, r *http
 // CreateEventRequiringApproval operation middleware
 func (siw *ServerInterfaceWrapper) CreateEventRequiringApproval(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params CreateEventRequiringApprovalParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateEventRequiringApproval(w, r, params)
+		siw.Handler.CreateEventRequiringApproval(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5824,36 +5550,8 @@ func (siw *ServerInterfaceWrapper) ListEventForms(w http.ResponseWriter, r *http
 		return
 	}
 
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ListEventFormsParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListEventForms(w, r, id, params)
+		siw.Handler.ListEventForms(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5878,36 +5576,8 @@ func (siw *ServerInterfaceWrapper) UpdateEventRequiringApproval(w http.ResponseW
 		return
 	}
 
-	// Parameter object where we will unmarshal all parameters from the context
-	var params UpdateEventRequiringApprovalParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateEventRequiringApproval(w, r, id, params)
+		siw.Handler.UpdateEventRequiringApproval(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5920,39 +5590,8 @@ func (siw *ServerInterfaceWrapper) UpdateEventRequiringApproval(w http.ResponseW
 // ListHazards operation middleware
 func (siw *ServerInterfaceWrapper) ListHazards(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ListHazardsParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListHazards(w, r, params)
+		siw.Handler.ListHazards(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -5965,39 +5604,8 @@ func (siw *ServerInterfaceWrapper) ListHazards(w http.ResponseWriter, r *http.Re
 // CreateHazard operation middleware
 func (siw *ServerInterfaceWrapper) CreateHazard(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params CreateHazardParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateHazard(w, r, params)
+		siw.Handler.CreateHazard(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6010,39 +5618,8 @@ func (siw *ServerInterfaceWrapper) CreateHazard(w http.ResponseWriter, r *http.R
 // UpdateHazard operation middleware
 func (siw *ServerInterfaceWrapper) UpdateHazard(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params UpdateHazardParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateHazard(w, r, params)
+		siw.Handler.UpdateHazard(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6055,39 +5632,8 @@ func (siw *ServerInterfaceWrapper) UpdateHazard(w http.ResponseWriter, r *http.R
 // CreateHazardForApproval operation middleware
 func (siw *ServerInterfaceWrapper) CreateHazardForApproval(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params CreateHazardForApprovalParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.CreateHazardForApproval(w, r, params)
+		siw.Handler.CreateHazardForApproval(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6100,39 +5646,8 @@ func (siw *ServerInterfaceWrapper) CreateHazardForApproval(w http.ResponseWriter
 // UpdateHazardForApproval operation middleware
 func (siw *ServerInterfaceWrapper) UpdateHazardForApproval(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params UpdateHazardForApprovalParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateHazardForApproval(w, r, params)
+		siw.Handler.UpdateHazardForApproval(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6145,39 +5660,8 @@ func (siw *ServerInterfaceWrapper) UpdateHazardForApproval(w http.ResponseWriter
 // ListHazardApprovalData operation middleware
 func (siw *ServerInterfaceWrapper) ListHazardApprovalData(w http.ResponseWriter, r *http.Request) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ListHazardApprovalDataParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ListHazardApprovalData(w, r, params)
+		siw.Handler.ListHazardApprovalData(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6202,36 +5686,8 @@ func (siw *ServerInterfaceWrapper) GetHazardApprovalData(w http.ResponseWriter, 
 		return
 	}
 
-	// Parameter object where we will unmarshal all parameters from the context
-	var params GetHazardApprovalDataParams
-
-	headers := r.Header
-
-	// ------------- Required header parameter "X-Company-Context" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("X-Company-Context")]; found {
-		var XCompanyContext CompanyContext
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Company-Context", Count: n})
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "X-Company-Context", valueList[0], &XCompanyContext, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Company-Context", Err: err})
-			return
-		}
-
-		params.XCompanyContext = XCompanyContext
-
-	} else {
-		err := fmt.Errorf("Header parameter X-Company-Context is required, but not found")
-		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "X-Company-Context", Err: err})
-		return
-	}
-
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.GetHazardApprovalData(w, r, id, params)
+		siw.Handler.GetHazardApprovalData(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -6540,7 +5996,6 @@ func (response RequestToken503JSONResponse) VisitRequestTokenResponse(w http.Res
 }
 
 type GetEventLookupRequestObject struct {
-	Params GetEventLookupParams
 }
 
 type GetEventLookupResponseObject interface {
@@ -6665,8 +6120,7 @@ func (response GetEventLookup503JSONResponse) VisitGetEventLookupResponse(w http
 }
 
 type CreateEventRequiringApprovalRequestObject struct {
-	Params CreateEventRequiringApprovalParams
-	Body   *CreateEventRequiringApprovalJSONRequestBody
+	Body *CreateEventRequiringApprovalJSONRequestBody
 }
 
 type CreateEventRequiringApprovalResponseObject interface {
@@ -6791,8 +6245,7 @@ func (response CreateEventRequiringApproval503JSONResponse) VisitCreateEventRequ
 }
 
 type ListEventFormsRequestObject struct {
-	Id     Id `json:"id"`
-	Params ListEventFormsParams
+	Id Id `json:"id"`
 }
 
 type ListEventFormsResponseObject interface {
@@ -6917,9 +6370,8 @@ func (response ListEventForms503JSONResponse) VisitListEventFormsResponse(w http
 }
 
 type UpdateEventRequiringApprovalRequestObject struct {
-	Id     Id `json:"id"`
-	Params UpdateEventRequiringApprovalParams
-	Body   *UpdateEventRequiringApprovalJSONRequestBody
+	Id   Id `json:"id"`
+	Body *UpdateEventRequiringApprovalJSONRequestBody
 }
 
 type UpdateEventRequiringApprovalResponseObject interface {
@@ -7044,7 +6496,6 @@ func (response UpdateEventRequiringApproval503JSONResponse) VisitUpdateEventRequ
 }
 
 type ListHazardsRequestObject struct {
-	Params ListHazardsParams
 }
 
 type ListHazardsResponseObject interface {
@@ -7169,8 +6620,7 @@ func (response ListHazards503JSONResponse) VisitListHazardsResponse(w http.Respo
 }
 
 type CreateHazardRequestObject struct {
-	Params CreateHazardParams
-	Body   *CreateHazardJSONRequestBody
+	Body *CreateHazardJSONRequestBody
 }
 
 type CreateHazardResponseObject interface {
@@ -7295,8 +6745,7 @@ func (response CreateHazard503JSONResponse) VisitCreateHazardResponse(w http.Res
 }
 
 type UpdateHazardRequestObject struct {
-	Params UpdateHazardParams
-	Body   *UpdateHazardJSONRequestBody
+	Body *UpdateHazardJSONRequestBody
 }
 
 type UpdateHazardResponseObject interface {
@@ -7421,8 +6870,7 @@ func (response UpdateHazard503JSONResponse) VisitUpdateHazardResponse(w http.Res
 }
 
 type CreateHazardForApprovalRequestObject struct {
-	Params CreateHazardForApprovalParams
-	Body   *CreateHazardForApprovalJSONRequestBody
+	Body *CreateHazardForApprovalJSONRequestBody
 }
 
 type CreateHazardForApprovalResponseObject interface {
@@ -7547,8 +6995,7 @@ func (response CreateHazardForApproval503JSONResponse) VisitCreateHazardForAppro
 }
 
 type UpdateHazardForApprovalRequestObject struct {
-	Params UpdateHazardForApprovalParams
-	Body   *UpdateHazardForApprovalJSONRequestBody
+	Body *UpdateHazardForApprovalJSONRequestBody
 }
 
 type UpdateHazardForApprovalResponseObject interface {
@@ -7673,7 +7120,6 @@ func (response UpdateHazardForApproval503JSONResponse) VisitUpdateHazardForAppro
 }
 
 type ListHazardApprovalDataRequestObject struct {
-	Params ListHazardApprovalDataParams
 }
 
 type ListHazardApprovalDataResponseObject interface {
@@ -7798,8 +7244,7 @@ func (response ListHazardApprovalData503JSONResponse) VisitListHazardApprovalDat
 }
 
 type GetHazardApprovalDataRequestObject struct {
-	Id     Id `json:"id"`
-	Params GetHazardApprovalDataParams
+	Id Id `json:"id"`
 }
 
 type GetHazardApprovalDataResponseObject interface {
@@ -8069,10 +7514,8 @@ func (sh *strictHandler) RequestToken(w http.ResponseWriter, r *http.Request, pa
 }
 
 // GetEventLookup operation middleware
-func (sh *strictHandler) GetEventLookup(w http.ResponseWriter, r *http.Request, params GetEventLookupParams) {
+func (sh *strictHandler) GetEventLookup(w http.ResponseWriter, r *http.Request) {
 	var request GetEventLookupRequestObject
-
-	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetEventLookup(ctx, request.(GetEventLookupRequestObject))
@@ -8095,10 +7538,8 @@ func (sh *strictHandler) GetEventLookup(w http.ResponseWriter, r *http.Request, 
 }
 
 // CreateEventRequiringApproval operation middleware
-func (sh *strictHandler) CreateEventRequiringApproval(w http.ResponseWriter, r *http.Request, params CreateEventRequiringApprovalParams) {
+func (sh *strictHandler) CreateEventRequiringApproval(w http.ResponseWriter, r *http.Request) {
 	var request CreateEventRequiringApprovalRequestObject
-
-	request.Params = params
 
 	var body CreateEventRequiringApprovalJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -8128,11 +7569,10 @@ func (sh *strictHandler) CreateEventRequiringApproval(w http.ResponseWriter, r *
 }
 
 // ListEventForms operation middleware
-func (sh *strictHandler) ListEventForms(w http.ResponseWriter, r *http.Request, id Id, params ListEventFormsParams) {
+func (sh *strictHandler) ListEventForms(w http.ResponseWriter, r *http.Request, id Id) {
 	var request ListEventFormsRequestObject
 
 	request.Id = id
-	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListEventForms(ctx, request.(ListEventFormsRequestObject))
@@ -8155,11 +7595,10 @@ func (sh *strictHandler) ListEventForms(w http.ResponseWriter, r *http.Request, 
 }
 
 // UpdateEventRequiringApproval operation middleware
-func (sh *strictHandler) UpdateEventRequiringApproval(w http.ResponseWriter, r *http.Request, id Id, params UpdateEventRequiringApprovalParams) {
+func (sh *strictHandler) UpdateEventRequiringApproval(w http.ResponseWriter, r *http.Request, id Id) {
 	var request UpdateEventRequiringApprovalRequestObject
 
 	request.Id = id
-	request.Params = params
 
 	var body UpdateEventRequiringApprovalJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -8189,10 +7628,8 @@ func (sh *strictHandler) UpdateEventRequiringApproval(w http.ResponseWriter, r *
 }
 
 // ListHazards operation middleware
-func (sh *strictHandler) ListHazards(w http.ResponseWriter, r *http.Request, params ListHazardsParams) {
+func (sh *strictHandler) ListHazards(w http.ResponseWriter, r *http.Request) {
 	var request ListHazardsRequestObject
-
-	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListHazards(ctx, request.(ListHazardsRequestObject))
@@ -8215,10 +7652,8 @@ func (sh *strictHandler) ListHazards(w http.ResponseWriter, r *http.Request, par
 }
 
 // CreateHazard operation middleware
-func (sh *strictHandler) CreateHazard(w http.ResponseWriter, r *http.Request, params CreateHazardParams) {
+func (sh *strictHandler) CreateHazard(w http.ResponseWriter, r *http.Request) {
 	var request CreateHazardRequestObject
-
-	request.Params = params
 
 	var body CreateHazardJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -8248,10 +7683,8 @@ func (sh *strictHandler) CreateHazard(w http.ResponseWriter, r *http.Request, pa
 }
 
 // UpdateHazard operation middleware
-func (sh *strictHandler) UpdateHazard(w http.ResponseWriter, r *http.Request, params UpdateHazardParams) {
+func (sh *strictHandler) UpdateHazard(w http.ResponseWriter, r *http.Request) {
 	var request UpdateHazardRequestObject
-
-	request.Params = params
 
 	var body UpdateHazardJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -8281,10 +7714,8 @@ func (sh *strictHandler) UpdateHazard(w http.ResponseWriter, r *http.Request, pa
 }
 
 // CreateHazardForApproval operation middleware
-func (sh *strictHandler) CreateHazardForApproval(w http.ResponseWriter, r *http.Request, params CreateHazardForApprovalParams) {
+func (sh *strictHandler) CreateHazardForApproval(w http.ResponseWriter, r *http.Request) {
 	var request CreateHazardForApprovalRequestObject
-
-	request.Params = params
 
 	var body CreateHazardForApprovalJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -8314,10 +7745,8 @@ func (sh *strictHandler) CreateHazardForApproval(w http.ResponseWriter, r *http.
 }
 
 // UpdateHazardForApproval operation middleware
-func (sh *strictHandler) UpdateHazardForApproval(w http.ResponseWriter, r *http.Request, params UpdateHazardForApprovalParams) {
+func (sh *strictHandler) UpdateHazardForApproval(w http.ResponseWriter, r *http.Request) {
 	var request UpdateHazardForApprovalRequestObject
-
-	request.Params = params
 
 	var body UpdateHazardForApprovalJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -8347,10 +7776,8 @@ func (sh *strictHandler) UpdateHazardForApproval(w http.ResponseWriter, r *http.
 }
 
 // ListHazardApprovalData operation middleware
-func (sh *strictHandler) ListHazardApprovalData(w http.ResponseWriter, r *http.Request, params ListHazardApprovalDataParams) {
+func (sh *strictHandler) ListHazardApprovalData(w http.ResponseWriter, r *http.Request) {
 	var request ListHazardApprovalDataRequestObject
-
-	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.ListHazardApprovalData(ctx, request.(ListHazardApprovalDataRequestObject))
@@ -8373,11 +7800,10 @@ func (sh *strictHandler) ListHazardApprovalData(w http.ResponseWriter, r *http.R
 }
 
 // GetHazardApprovalData operation middleware
-func (sh *strictHandler) GetHazardApprovalData(w http.ResponseWriter, r *http.Request, id Id, params GetHazardApprovalDataParams) {
+func (sh *strictHandler) GetHazardApprovalData(w http.ResponseWriter, r *http.Request, id Id) {
 	var request GetHazardApprovalDataRequestObject
 
 	request.Id = id
-	request.Params = params
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.GetHazardApprovalData(ctx, request.(GetHazardApprovalDataRequestObject))

@@ -1,6 +1,7 @@
 package apiclient
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -56,5 +57,68 @@ func TestUserAgent(t *testing.T) {
 	}
 	if ua := UserAgent(""); !strings.HasPrefix(ua, "complykit-go/") {
 		t.Errorf("UserAgent = %q", ua)
+	}
+}
+
+type ctxKey struct{}
+
+type doerFunc func(*http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Prebuilt sends what the builder built, a fresh copy per call, with the
+// client's editors before the call's, and nothing once an editor fails.
+func TestPrebuilt(t *testing.T) {
+	builds := 0
+	build := func(server string) (*http.Request, error) {
+		builds++
+		return http.NewRequest(http.MethodGet, server+"v1/things", nil)
+	}
+	var sent []*http.Request
+	doer := doerFunc(func(r *http.Request) (*http.Response, error) {
+		sent = append(sent, r)
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	})
+	type editor = func(context.Context, *http.Request) error
+	order := ""
+	base := []editor{func(_ context.Context, r *http.Request) error {
+		order += "base "
+		r.Header.Set("X-Base", "1")
+		return nil
+	}}
+	send, err := Prebuilt("https://api.example/root", build, doer, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.WithValue(context.Background(), ctxKey{}, "call")
+	for i := 0; i < 2; i++ {
+		if _, err := send(ctx, func(_ context.Context, r *http.Request) error {
+			order += "call "
+			r.Header.Add("X-Call", "x") // must not accumulate across calls
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if builds != 1 || len(sent) != 2 || sent[0] == sent[1] {
+		t.Fatalf("builds %d, sent %d; want the builder once and a fresh request per call", builds, len(sent))
+	}
+	for _, r := range sent {
+		if r.URL.String() != "https://api.example/root/v1/things" || r.Context() != ctx || len(r.Header["X-Call"]) != 1 || r.Header.Get("X-Base") != "1" {
+			t.Errorf("sent %s %v with context %v", r.URL, r.Header, r.Context())
+		}
+	}
+	if order != "base call base call " {
+		t.Errorf("editors ran as %q; want the client's before the call's", order)
+	}
+	boom := errors.New("boom")
+	if _, err := send(ctx, func(context.Context, *http.Request) error { return boom }); !errors.Is(err, boom) || len(sent) != 2 {
+		t.Errorf("a failing editor: err %v, %d sent; want boom and nothing sent", err, len(sent))
+	}
+	withBody := func(server string) (*http.Request, error) {
+		return http.NewRequest(http.MethodPost, server, strings.NewReader("{}"))
+	}
+	if _, err := Prebuilt[editor]("https://api.example", withBody, doer, nil); err == nil {
+		t.Error("Prebuilt accepted an operation with a body")
 	}
 }

@@ -1,17 +1,23 @@
 package apiclient
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
+	"reflect"
 
 	"github.com/complykit/complykit-go/auth"
 	"golang.org/x/oauth2"
 )
 
-// Settings are what every client's options set alike (WithHTTPClient,
-// WithStore, WithLogger, WithUserAgent, WithRetryPolicy, WithTokenSource,
-// WithCacheOptions, WithMaxResponseBytes); each provider package's config
-// embeds it and adds its own URLs and credentials.
+// Settings are what the options of package option set alike for every
+// client (WithHTTPClient, WithStore, WithLogger, WithUserAgent,
+// WithRetryPolicy, WithCacheOptions, WithMaxResponseBytes); each provider
+// package's config embeds it and adds its own URLs and credentials, which
+// its own options reach through Provider.
 type Settings struct {
 	HTTPClient   *http.Client
 	Store        auth.Store
@@ -21,7 +27,86 @@ type Settings struct {
 	Source       oauth2.TokenSource // replaces the provider's own flow
 	CacheOptions auth.CacheOptions
 	MaxBody      int64
+
+	// Package is the provider package applying the options, e.g.
+	// "stennapi"; Provider is its config (a pointer), which the
+	// provider's own options (For) type-assert.
+	Package  string
+	Provider any
+
+	given []string // names of the options applied, in order
 }
+
+// Apply runs opts on s for package pkg, whose config is provider, and
+// prefixes any error with pkg. A nil option is an error in every package:
+// it is almost always a mistake (an option variable never set), and
+// skipping it would hide it.
+func Apply[O ~func(*Settings) error](pkg string, s *Settings, provider any, opts []O) error {
+	s.Package, s.Provider = pkg, provider
+	for i, opt := range opts {
+		if opt == nil {
+			return fmt.Errorf("%s: option %d of %d is nil", pkg, i+1, len(opts))
+		}
+		if err := opt(s); err != nil {
+			return fmt.Errorf("%s: %w", pkg, err)
+		}
+	}
+	return nil
+}
+
+// Named wraps an option so that its errors start with its name and
+// Settings.Given reports it.
+func Named(name string, f func(*Settings) error) func(*Settings) error {
+	return func(s *Settings) error {
+		s.given = append(s.given, name)
+		if err := f(s); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+}
+
+// For returns the option name of one provider package, the package that
+// defines T: f runs on that package's config, of type *T. Given to another package's client, it
+// fails with an error naming both, instead of being silently ignored.
+func For[T any](name string, f func(*T) error) func(*Settings) error {
+	return Named(name, func(s *Settings) error {
+		cfg, ok := s.Provider.(*T)
+		if !ok {
+			return fmt.Errorf("an option of %s, not of %s", pkgOf[T](), s.Package)
+		}
+		return f(cfg)
+	})
+}
+
+// pkgOf names the package that defines T.
+func pkgOf[T any]() string { return path.Base(reflect.TypeFor[T]().PkgPath()) }
+
+// Editors converts per-call editors to a generated package's
+// RequestEditorFn type; none costs no allocation.
+func Editors[E ~func(context.Context, *http.Request) error](fns []func(context.Context, *http.Request) error) []E {
+	if len(fns) == 0 {
+		return nil
+	}
+	out := make([]E, len(fns))
+	for i, f := range fns {
+		out[i] = f
+	}
+	return out
+}
+
+// Given reports whether the option named name was applied.
+func (s *Settings) Given(name string) bool {
+	for _, n := range s.given {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// GivenNames returns the names of the options applied, in order.
+func (s *Settings) GivenNames() []string { return append([]string(nil), s.given...) }
 
 // UserAgent is the User-Agent sent on every request, API and token alike.
 func (s *Settings) UserAgent() string { return UserAgent(s.Product) }
@@ -46,8 +131,10 @@ func (s *Settings) NewCache(src oauth2.TokenSource) (*auth.Cache, error) {
 }
 
 // NewDoer returns the Doer every API request goes through: credentials
-// from cache for baseURL's origin only (originHeaders too), and the retry
-// policy of WithRetryPolicy unless retry is given.
+// from cache for baseURL's origin only (originHeaders too), the SDK's
+// User-Agent on any request that has none (so the escape hatches, Doer
+// and HTTPClient, identify themselves too), and the retry policy of
+// WithRetryPolicy unless retry is given.
 func (s *Settings) NewDoer(cache *auth.Cache, baseURL string, retry *auth.RetryPolicy, originHeaders ...string) (*auth.Doer, error) {
 	if retry == nil {
 		retry = s.Retry
@@ -58,5 +145,51 @@ func (s *Settings) NewDoer(cache *auth.Cache, baseURL string, retry *auth.RetryP
 		Retry:         retry,
 		OriginHeaders: originHeaders,
 		Logger:        s.Logger,
+		UserAgent:     s.UserAgent(),
 	})
+}
+
+// ErrNilTokenSource is WithTokenSource(nil)'s error in every package.
+var ErrNilTokenSource = errors.New("nil source")
+
+// Call holds what the per-call options of package option set for one
+// typed call.
+type Call struct {
+	// Package is the provider package making the call.
+	Package string
+	// Provider is the package's own per-call config (a pointer), or nil
+	// if it has none; its call options (ForCall) type-assert it.
+	Provider any
+	// Editors run on the request after the client's own, in order.
+	Editors []func(context.Context, *http.Request) error
+}
+
+// ApplyCall runs the per-call options opts for package pkg, whose
+// per-call config is provider (nil if it has none).
+func ApplyCall[O ~func(*Call) error](pkg string, provider any, opts []O) (Call, error) {
+	c := Call{Package: pkg, Provider: provider}
+	for i, opt := range opts {
+		if opt == nil {
+			return c, fmt.Errorf("call option %d of %d is nil", i+1, len(opts))
+		}
+		if err := opt(&c); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// ForCall returns the per-call option name of one provider package: f
+// runs on that package's per-call config, of type *T.
+func ForCall[T any](name string, f func(*T) error) func(*Call) error {
+	return func(c *Call) error {
+		cfg, ok := c.Provider.(*T)
+		if !ok {
+			return fmt.Errorf("%s: a call option of %s, not of %s", name, pkgOf[T](), c.Package)
+		}
+		if err := f(cfg); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
 }

@@ -150,8 +150,10 @@ type Exchange struct {
 // ValidateRequest matches req to an operation by req.Method and path (the
 // request path relative to the API root) and validates its parameters,
 // headers and body. The body is read and restored, so req can still be
-// served afterwards. Security requirements are not checked here: the fakes
-// decide for themselves which tokens are valid.
+// served afterwards. Of the security requirements, only apiKey schemes are
+// checked here (the header, query parameter or cookie must be present, as
+// Stems' X-Company-Context); the fakes decide for themselves which bearer
+// tokens are valid.
 func (v *Validator) ValidateRequest(ctx context.Context, req *http.Request, path string) (*Exchange, error) {
 	rt, params, err := v.FindRoute(req.Method, path)
 	if err != nil {
@@ -171,7 +173,7 @@ func (v *Validator) ValidateRequest(ctx context.Context, req *http.Request, path
 		PathParams: params,
 		Route:      rt,
 		Options: &openapi3filter.Options{
-			AuthenticationFunc:                openapi3filter.NoopAuthenticationFunc,
+			AuthenticationFunc:                apiKeyPresent,
 			RejectWhenRequestBodyNotSpecified: true,
 			MultiError:                        true,
 			SkipSettingDefaults:               true,
@@ -181,6 +183,30 @@ func (v *Validator) ValidateRequest(ctx context.Context, req *http.Request, path
 		return &Exchange{Route: rt, input: in}, fmt.Errorf("contract: %s %s: %w", rt.Method, rt.Path, err)
 	}
 	return &Exchange{Route: rt, input: in}, nil
+}
+
+// apiKeyPresent checks that an apiKey scheme's credential is present and
+// accepts every other scheme (the fakes check bearer tokens themselves).
+func apiKeyPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	ss := in.SecurityScheme
+	if ss == nil || ss.Type != "apiKey" {
+		return nil
+	}
+	req := in.RequestValidationInput.Request
+	var present bool
+	switch ss.In {
+	case "header":
+		present = req.Header.Get(ss.Name) != ""
+	case "query":
+		present = req.URL.Query().Get(ss.Name) != ""
+	case "cookie":
+		c, err := req.Cookie(ss.Name)
+		present = err == nil && c.Value != ""
+	}
+	if !present {
+		return fmt.Errorf("%s %s is required (security scheme %s)", ss.In, ss.Name, in.SecuritySchemeName)
+	}
+	return nil
 }
 
 // ValidateResponse checks a response to the exchange's request: the status

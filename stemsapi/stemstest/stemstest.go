@@ -339,11 +339,21 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			fakeserver.WriteJSON(w, http.StatusForbidden, stems.Error{Error: "forbidden", Message: &msg})
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), companyKey{}, company)))
 	})
 }
 
-type loginHintKey struct{}
+type (
+	loginHintKey struct{}
+	companyKey   struct{}
+)
+
+// companyOf returns the X-Company-Context the gate admitted: the header is
+// a security scheme of the spec, so the generated handlers do not see it.
+func companyOf(ctx context.Context) string {
+	c, _ := ctx.Value(companyKey{}).(string)
+	return c
+}
 
 func (s *Server) member(username, company string) bool {
 	s.mu.Lock()
@@ -614,7 +624,7 @@ func formPost(action string, params url.Values) reply {
 }
 
 func (a *api) ListHazards(ctx context.Context, req stems.ListHazardsRequestObject) (stems.ListHazardsResponseObject, error) {
-	return ok(a.s.Hazards(req.Params.XCompanyContext)), nil
+	return ok(a.s.Hazards(companyOf(ctx))), nil
 }
 
 func (a *api) CreateHazard(ctx context.Context, req stems.CreateHazardRequestObject) (stems.CreateHazardResponseObject, error) {
@@ -629,7 +639,7 @@ func (a *api) CreateHazard(ctx context.Context, req stems.CreateHazardRequestObj
 		return fail(http.StatusBadRequest, "invalid_request", "a new hazard must not carry an id"), nil
 	}
 	h["id"] = s.nextID()
-	d := s.company(req.Params.XCompanyContext)
+	d := s.company(companyOf(ctx))
 	d.hazards = append(d.hazards, h)
 	return ok(clone(h)), nil
 }
@@ -643,7 +653,7 @@ func (a *api) UpdateHazard(ctx context.Context, req stems.UpdateHazardRequestObj
 	if !has {
 		return fail(http.StatusBadRequest, "invalid_request", "the hazard's id is required"), nil
 	}
-	d := s.company(req.Params.XCompanyContext)
+	d := s.company(companyOf(ctx))
 	for i := range d.hazards {
 		if cur, _ := idOf(d.hazards[i]["id"]); cur == id {
 			d.hazards[i] = h
@@ -657,14 +667,14 @@ func (a *api) ListHazardApprovalData(ctx context.Context, req stems.ListHazardAp
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return ok(clone(s.company(req.Params.XCompanyContext).approvals)), nil
+	return ok(clone(s.company(companyOf(ctx)).approvals)), nil
 }
 
 func (a *api) GetHazardApprovalData(ctx context.Context, req stems.GetHazardApprovalDataRequestObject) (stems.GetHazardApprovalDataResponseObject, error) {
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := s.company(req.Params.XCompanyContext)
+	d := s.company(companyOf(ctx))
 	if i := d.approval(req.Id); i >= 0 {
 		return ok(clone(d.approvals[i])), nil
 	}
@@ -685,7 +695,7 @@ func (a *api) CreateHazardForApproval(ctx context.Context, req stems.CreateHazar
 		now := s.clock.Now().UTC().Format(time.RFC3339)
 		h.ReportedDate = &now
 	}
-	d := s.company(req.Params.XCompanyContext)
+	d := s.company(companyOf(ctx))
 	d.approvals = append(d.approvals, approvalData(h))
 	return ok(h), nil
 }
@@ -700,7 +710,7 @@ func (a *api) UpdateHazardForApproval(ctx context.Context, req stems.UpdateHazar
 	if !has {
 		return fail(http.StatusBadRequest, "invalid_request", "the hazard's id is required"), nil
 	}
-	d := s.company(req.Params.XCompanyContext)
+	d := s.company(companyOf(ctx))
 	i := d.approval(id)
 	if i < 0 {
 		return fail(http.StatusNotFound, "not_found", "hazard "+id+" not found"), nil
@@ -737,7 +747,7 @@ func (a *api) CreateEventRequiringApproval(ctx context.Context, req stems.Create
 	ev.Set("id", n)
 	ev.Set("status", "awaiting_approval")
 	id := strconv.FormatInt(n, 10)
-	d := s.company(req.Params.XCompanyContext)
+	d := s.company(companyOf(ctx))
 	d.putEvent(id, ev)
 	return ok(clone(ev)), nil
 }
@@ -746,7 +756,7 @@ func (a *api) UpdateEventRequiringApproval(ctx context.Context, req stems.Update
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := s.company(req.Params.XCompanyContext)
+	d := s.company(companyOf(ctx))
 	if _, exists := d.events[req.Id]; !exists {
 		return fail(http.StatusNotFound, "not_found", "event "+req.Id+" not found"), nil
 	}
@@ -771,7 +781,7 @@ func (a *api) ListEventForms(ctx context.Context, req stems.ListEventFormsReques
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := s.company(req.Params.XCompanyContext)
+	d := s.company(companyOf(ctx))
 	if _, exists := d.events[req.Id]; !exists {
 		return fail(http.StatusNotFound, "not_found", "event "+req.Id+" not found"), nil
 	}
@@ -786,7 +796,7 @@ func (a *api) GetEventLookup(ctx context.Context, req stems.GetEventLookupReques
 	s := a.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return ok(clone(s.company(req.Params.XCompanyContext).lookup)), nil
+	return ok(clone(s.company(companyOf(ctx)).lookup)), nil
 }
 
 func newCompanyData() *companyData {

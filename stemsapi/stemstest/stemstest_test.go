@@ -220,6 +220,11 @@ func TestCompaniesAndUsers(t *testing.T) {
 	if status, body := get(stemstest.DefaultCompany); status != 403 || !strings.Contains(body, `"error":"forbidden"`) {
 		t.Errorf("another user's company: %d %s; want 403", status, body)
 	}
+	// X-Company-Context is a security scheme of the spec, not a parameter:
+	// the contract still refuses a request without it.
+	if status, body := get(""); status != 400 || !strings.Contains(body, "X-Company-Context is required") {
+		t.Errorf("no company: %d %s; want a 400 naming X-Company-Context", status, body)
+	}
 }
 
 // Every sample resource validates against the contract: NewServer's
