@@ -298,6 +298,10 @@ func TestStennValidExamples(t *testing.T) {
 
 	cases := map[string]example{
 		"companies, empty list":             stennCompaniesExample(200, `{"object":"list","data":[]}`),
+		// The attribute table's form of contacts (a bare array) and the
+		// example's (the list wrapper) are both valid.
+		"contacts as a bare array":   stennCompaniesExample(200, `{"object":"list","data":[{"id":"company_1","object":"company","contacts":[{"id":"contact_1","object":"contact","email":"hank@globex.example"}]}]}`),
+		"contacts in a list wrapper": stennCompaniesExample(200, `{"object":"list","data":[{"id":"company_1","object":"company","contacts":{"object":"list","data":[]}}]}`),
 		"companies 401 expired token":       stennCompaniesExample(401, `{"message":"The access token has expired","exception_key":"auth.token_expired"}`),
 		"companies 429":                     throttled,
 		"companies 429 without Retry-After": throttledNoHeader,
@@ -339,7 +343,7 @@ func TestStennBrokenExamplesRejected(t *testing.T) {
 		{"companies list without data", stennCompaniesExample(200, `{"object":"list"}`), `property "data" is missing`},
 		{"company id as a number", stennCompaniesExample(200, list(strings.Replace(company, `"company_ZYfeeV3qxdmYoG"`, `42`, 1))), "/data/0/id"},
 		{"company object customer", stennCompaniesExample(200, list(strings.Replace(company, `"object": "company"`, `"object": "customer"`, 1))), "/data/0/object"},
-		{"contacts as a bare array", stennCompaniesExample(200, list(`{"id":"company_1","object":"company","contacts":[]}`)), "/data/0/contacts"},
+		{"contacts as an array of strings", stennCompaniesExample(200, list(`{"id":"company_1","object":"company","contacts":["hank@globex.example"]}`)), "/data/0/contacts"},
 		{"is_signatory as a string", stennCompaniesExample(200, list(strings.Replace(company, `"is_signatory": false`, `"is_signatory": "no"`, 1))), "is_signatory"},
 		{"created not a date-time", stennCompaniesExample(200, list(strings.Replace(company, `"2023-08-22T15:31:40Z"`, `"yesterday"`, 1))), "created"},
 		{"error message as a number", stennCompaniesExample(500, `{"message":500}`), "message"},

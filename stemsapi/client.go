@@ -23,10 +23,12 @@ const (
 )
 
 // DefaultScopes returns the scopes the password grant asks for unless
-// WithScopes says otherwise: resources_stems_api (the API, as in the docs'
-// example) and offline_access, without which Stems issues no refresh token
-// and the client would have to send the password every half hour.
-func DefaultScopes() []string { return []string{"resources_stems_api", "offline_access"} }
+// WithScopes says otherwise: openid (without which Stems Accounts, an
+// IdentityServer, issues no id_token on refresh), resources_stems_api (the
+// API, as in the docs' example) and offline_access, without which Stems
+// issues no refresh token and the client would have to send the password
+// every half hour.
+func DefaultScopes() []string { return []string{"openid", "resources_stems_api", "offline_access"} }
 
 // DefaultAuthCodeScopes returns the scopes NewAuthCodeFlow asks for unless
 // WithScopes says otherwise: openid (the id_token), resources_stems_api and
@@ -307,8 +309,10 @@ func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 
 // IDToken returns the OpenID Connect id_token that came with the current
 // access token, fetching a token if needed, or "" if none came: Stems sends
-// one with every refresh and with the authorization code exchange, but not
-// with the password grant's first token. The SDK does not verify it.
+// one with every refresh and with the authorization code exchange when the
+// openid scope was granted (it is in DefaultScopes and
+// DefaultAuthCodeScopes), but not with the password grant's first token.
+// The SDK does not verify it.
 func (c *Client) IDToken(ctx context.Context) (string, error) {
 	tok, err := c.Token(ctx)
 	if err != nil {

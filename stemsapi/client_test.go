@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,7 +96,7 @@ func TestFirstCallEndToEnd(t *testing.T) {
 	for k, v := range map[string]string{
 		"grant_type": "password", "client_id": srv.ClientID, "client_secret": srv.ClientSecret,
 		"username": stemstest.DefaultUsername, "password": stemstest.DefaultPassword,
-		"scope": "resources_stems_api offline_access",
+		"scope": "openid resources_stems_api offline_access",
 	} {
 		if form.Get(k) != v {
 			t.Errorf("token request %s = %q; want %q", k, form.Get(k), v)
@@ -188,6 +189,37 @@ func TestExpiryRefreshAheadAndRotation(t *testing.T) {
 	for _, r := range srv.Requests() {
 		if r.Status == http.StatusUnauthorized {
 			t.Errorf("the fake answered 401 to %s: the client sent an expired token", r.Path)
+		}
+	}
+}
+
+// IdentityServer issues an id_token only to a grant with the openid scope,
+// so DefaultScopes asks for it: without it, IDToken stays empty after a
+// refresh, as it would against Stems.
+func TestIDTokenNeedsTheOpenIDScope(t *testing.T) {
+	if !slices.Contains(stemsapi.DefaultScopes(), "openid") {
+		t.Fatal("DefaultScopes lacks openid: IDToken would stay empty")
+	}
+	for _, tc := range []struct {
+		scopes []string
+		want   bool
+	}{
+		{stemsapi.DefaultScopes(), true},
+		{[]string{"resources_stems_api", "offline_access"}, false},
+	} {
+		clock := stemstest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+		srv := stemstest.NewServer(t, stemstest.WithClock(clock), stemstest.WithTokenLifetime(100*time.Second))
+		c := newClient(t, srv, stemsapi.WithScopes(tc.scopes...), option.WithCacheOptions(auth.CacheOptions{Now: clock.Now}))
+		ctx := context.Background()
+		if _, err := c.ListHazards(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(200 * time.Second) // expired: the next call refreshes first
+		if _, err := c.ListHazards(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := stemsIDToken(t, c) != ""; got != tc.want {
+			t.Errorf("scopes %v: id_token after a refresh = %v; want %v", tc.scopes, got, tc.want)
 		}
 	}
 }

@@ -18,8 +18,9 @@
 // Password is the resource owner password credentials grant, which the
 // docs discourage (your program holds the user's password) but call the
 // quickest way to port an integration. The client asks for the scopes
-// resources_stems_api and offline_access (see WithScopes), so Stems issues
-// a refresh token: later tokens come from the refresh_token grant, and each
+// openid, resources_stems_api and offline_access (DefaultScopes; see
+// WithScopes), so Stems issues a refresh token, and an id_token with each
+// refresh: later tokens come from the refresh_token grant, and each
 // rotated refresh token replaces the last.
 //
 // For applications whose users sign in themselves, NewAuthCodeFlow returns

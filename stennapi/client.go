@@ -169,12 +169,41 @@ func (c *Client) ListCompanies(ctx context.Context, opts ...option.CallOption) (
 
 // decodeCompanies decodes the documented list wrapper
 // {"object":"list","data":[...]} and, cheaply, a bare array too: the docs
-// show no top-level list example.
+// show no top-level list example. A company's contacts may come either way
+// too (the docs contradict themselves, see specs/stenn.yaml): the wrapper
+// is decoded directly, and only a body that fails on a bare contacts array
+// takes the slower path that rewrites it into the wrapper.
 func decodeCompanies(body []byte, out *[]Company) error {
+	err := decodeCompanyList(body, out)
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) && strings.HasSuffix(typ.Field, "contacts") {
+		var compat []companyCompat
+		if cerr := decodeCompanyList(body, &compat); cerr != nil {
+			return err
+		}
+		list := make([]Company, len(compat))
+		for i, c := range compat {
+			co, cerr := c.company()
+			if cerr != nil {
+				return err // the first error names the field
+			}
+			list[i] = co
+		}
+		*out = list
+		return nil
+	}
+	return err
+}
+
+// decodeCompanyList decodes the wrapper or a bare array of T.
+func decodeCompanyList[T any](body []byte, out *[]T) error {
 	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) > 0 && b[0] == '[' {
 		return json.Unmarshal(b, out)
 	}
-	var w stenn.CompanyList
+	var w struct {
+		Object string `json:"object"`
+		Data   []T    `json:"data"`
+	}
 	if err := json.Unmarshal(body, &w); err != nil {
 		return err
 	}
@@ -183,6 +212,33 @@ func decodeCompanies(body []byte, out *[]Company) error {
 	}
 	*out = w.Data
 	return nil
+}
+
+// companyCompat is a Company whose contacts are kept raw, to be read in
+// either documented form.
+type companyCompat struct {
+	stenn.Company
+	Contacts json.RawMessage `json:"contacts,omitempty"` // shadows Company.Contacts
+}
+
+func (c companyCompat) company() (Company, error) {
+	co := c.Company
+	switch b := bytes.TrimLeft(c.Contacts, " \t\r\n"); {
+	case len(b) == 0 || string(b) == "null":
+	case b[0] == '[':
+		var data []Contact
+		if err := json.Unmarshal(b, &data); err != nil {
+			return co, err
+		}
+		co.Contacts = &stenn.ContactList{Object: stenn.ContactListObjectList, Data: data}
+	default:
+		var w stenn.ContactList
+		if err := json.Unmarshal(b, &w); err != nil {
+			return co, err
+		}
+		co.Contacts = &w
+	}
+	return co, nil
 }
 
 // API returns the client generated from specs/stenn.yaml, wired like the

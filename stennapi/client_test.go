@@ -211,6 +211,39 @@ func TestSandboxSwitchesBothURLs(t *testing.T) {
 	}
 }
 
+// Stenn documents a company's contacts both as an array (the attribute
+// table) and as a list wrapper (the example): ListCompanies reads either,
+// and the caller finds them in Contacts.Data the same way.
+func TestContactsInEitherDocumentedForm(t *testing.T) {
+	srv := stenntest.NewServer(t)
+	c := newClient(t, srv)
+	for name, body := range map[string]string{
+		"bare array": `{"object":"list","data":[{"id":"company_1","object":"company","name":"Bare",` +
+			`"contacts":[{"id":"contact_1","object":"contact","email":"hank@globex.example","is_signatory":true}]}]}`,
+		"list wrapper": `{"object":"list","data":[{"id":"company_1","object":"company","name":"Wrapped",` +
+			`"contacts":{"object":"list","data":[{"id":"contact_1","object":"contact","email":"hank@globex.example","is_signatory":true}]}}]}`,
+		"both, in one list": `[{"id":"company_1","object":"company","contacts":[{"id":"contact_1","object":"contact","email":"hank@globex.example","is_signatory":true}]},` +
+			`{"id":"company_2","object":"company","contacts":{"object":"list","data":[{"id":"contact_2","object":"contact","email":"hank@globex.example","is_signatory":true}]}}]`,
+	} {
+		srv.Script(stenntest.APICalls, 1, stenntest.Fault{Status: 200, Body: body})
+		got, err := c.ListCompanies(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, co := range got {
+			if co.Contacts == nil || len(co.Contacts.Data) != 1 || *co.Contacts.Data[0].Email != "hank@globex.example" || !*co.Contacts.Data[0].IsSignatory {
+				t.Errorf("%s: company %s contacts = %+v; want hank", name, co.Id, co.Contacts)
+			}
+		}
+	}
+	// Anything else is still a contract error, not a silent empty list.
+	srv.Script(stenntest.APICalls, 1, stenntest.Fault{Status: 200, Body: `{"object":"list","data":[{"id":"company_1","object":"company","contacts":"hank"}]}`})
+	var se *stennapi.Error
+	if _, err := c.ListCompanies(context.Background()); !errors.As(err, &se) || !strings.Contains(se.Reason, "contacts") {
+		t.Errorf("contacts as a string: err = %v; want an *Error naming contacts", err)
+	}
+}
+
 func TestConstructorRefusesBadInput(t *testing.T) {
 	for name, opts := range map[string][]option.Option{
 		"plain http":   {stennapi.WithBaseURL("http://api.stenn.com")},

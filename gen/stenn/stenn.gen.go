@@ -337,7 +337,7 @@ type Company struct {
 	// BuyerLimit Latest approved or denied buyer limit requested for this company, or null.
 	BuyerLimit *BuyerLimit `json:"buyer_limit,omitempty"`
 
-	// Contacts A list of contacts in the docs' list wrapper.
+	// Contacts The company's contacts. The attribute table says an array of contacts, the example shows the list wrapper {"object": "list", "data": [...]}: both are valid here (see x-decision), and the Go type is the wrapper, into which the client normalises a bare array.
 	Contacts *ContactList `json:"contacts,omitempty"`
 
 	// Created When the company was created.

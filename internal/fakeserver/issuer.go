@@ -176,9 +176,10 @@ func fakeIDToken(g Grant, now time.Time, seq int64) string {
 }
 
 // Refresh redeems a refresh token for clientID: the old one is spent and a
-// new one issued (rotation). An unknown, spent or foreign refresh token
-// gives ErrInvalidGrant.
-func (i *Issuer) Refresh(refreshToken, clientID string, withIDToken bool) (Issued, error) {
+// new one issued (rotation), with an id_token if withIDToken says so for
+// the token's grant. An unknown, spent or foreign refresh token gives
+// ErrInvalidGrant.
+func (i *Issuer) Refresh(refreshToken, clientID string, withIDToken func(Grant) bool) (Issued, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	rec, ok := i.refresh[refreshToken]
@@ -193,7 +194,7 @@ func (i *Issuer) Refresh(refreshToken, clientID string, withIDToken bool) (Issue
 		return Issued{}, ErrInvalidGrant
 	}
 	rec.used = true
-	return i.issueLocked(rec.grant, true, withIDToken), nil
+	return i.issueLocked(rec.grant, true, withIDToken != nil && withIDToken(rec.grant)), nil
 }
 
 // Authenticate checks a bearer token.

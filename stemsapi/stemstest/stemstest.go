@@ -494,8 +494,10 @@ func (a *api) RequestToken(ctx context.Context, req stems.RequestTokenRequestObj
 			return oauthError(http.StatusBadRequest, "invalid_request", "refresh_token is required"), nil
 		}
 		var err error
-		// Seed 000: the refresh response carries a new refresh token and an id_token.
-		if issued, err = s.Issuer.Refresh(rt, b.ClientId, true); err != nil {
+		// Seed 000: the refresh response carries a new refresh token and an
+		// id_token; IdentityServer issues the id_token only to a grant
+		// that has the openid scope.
+		if issued, err = s.Issuer.Refresh(rt, b.ClientId, hasOpenID); err != nil {
 			return oauthError(http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or already used"), nil
 		}
 	case stems.TokenRequestGrantTypeAuthorizationCode:
@@ -507,7 +509,7 @@ func (a *api) RequestToken(ctx context.Context, req stems.RequestTokenRequestObj
 		if err != nil {
 			return oauthError(http.StatusBadRequest, "invalid_grant", "The code is invalid, expired or already used, or the redirect_uri or code_verifier does not match"), nil
 		}
-		issued = s.Issuer.Issue(g, slices.Contains(g.Scopes, "offline_access"), true)
+		issued = s.Issuer.Issue(g, slices.Contains(g.Scopes, "offline_access"), hasOpenID(g))
 	default:
 		return oauthError(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant type"), nil
 	}
@@ -527,6 +529,10 @@ func (a *api) RequestToken(ctx context.Context, req stems.RequestTokenRequestObj
 
 // parseScopes splits a scope parameter and reports the first scope the
 // client may not request.
+// hasOpenID reports whether a grant may have an id_token: IdentityServer
+// issues one only when the openid scope was granted.
+func hasOpenID(g fakeserver.Grant) bool { return slices.Contains(g.Scopes, "openid") }
+
 func parseScopes(scope string) (scopes []string, bad string) {
 	scopes = strings.Fields(scope)
 	for _, sc := range scopes {

@@ -83,7 +83,7 @@ func TestPasswordAndRefreshGrants(t *testing.T) {
 	clock := stemstest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	srv := stemstest.NewServer(t, stemstest.WithClock(clock))
 
-	status, tr := token(t, srv, passwordForm(srv, "resources_stems_api offline_access"))
+	status, tr := token(t, srv, passwordForm(srv, "openid resources_stems_api offline_access"))
 	if status != 200 || tr.AccessToken == "" || tr.RefreshToken == "" || tr.IDToken != "" || tr.ExpiresIn != 1800 {
 		t.Fatalf("password grant: %d %+v; want a 1800 s token with a refresh token and no id_token", status, tr)
 	}
@@ -94,6 +94,11 @@ func TestPasswordAndRefreshGrants(t *testing.T) {
 	}
 	if status, again := token(t, srv, refresh); status != 400 || again.Error != "invalid_grant" {
 		t.Errorf("reused refresh token: %d %+v; want 400 invalid_grant", status, again)
+	}
+	// Without openid, IdentityServer issues no id_token on refresh.
+	_, plain := token(t, srv, passwordForm(srv, "resources_stems_api offline_access"))
+	if status, tr3 := token(t, srv, with(refresh, "refresh_token", plain.RefreshToken)); status != 200 || tr3.IDToken != "" {
+		t.Errorf("refresh without openid: %d %+v; want no id_token", status, tr3)
 	}
 	if srv.ReusedRefreshTokens() != 1 {
 		t.Errorf("ReusedRefreshTokens = %d; want 1", srv.ReusedRefreshTokens())
