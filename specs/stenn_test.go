@@ -297,11 +297,11 @@ func TestStennValidExamples(t *testing.T) {
 	throttledNoHeader := stennCompaniesExample(429, `{"message":"Too many requests"}`)
 
 	cases := map[string]example{
-		"companies, empty list":             stennCompaniesExample(200, `{"object":"list","data":[]}`),
+		"companies, empty list": stennCompaniesExample(200, `{"object":"list","data":[]}`),
 		// The attribute table's form of contacts (a bare array) and the
 		// example's (the list wrapper) are both valid.
-		"contacts as a bare array":   stennCompaniesExample(200, `{"object":"list","data":[{"id":"company_1","object":"company","contacts":[{"id":"contact_1","object":"contact","email":"hank@globex.example"}]}]}`),
-		"contacts in a list wrapper": stennCompaniesExample(200, `{"object":"list","data":[{"id":"company_1","object":"company","contacts":{"object":"list","data":[]}}]}`),
+		"contacts as a bare array":          stennCompaniesExample(200, `{"object":"list","data":[{"id":"company_1","object":"company","contacts":[{"id":"contact_1","object":"contact","email":"hank@globex.example"}]}]}`),
+		"contacts in a list wrapper":        stennCompaniesExample(200, `{"object":"list","data":[{"id":"company_1","object":"company","contacts":{"object":"list","data":[]}}]}`),
 		"companies 401 expired token":       stennCompaniesExample(401, `{"message":"The access token has expired","exception_key":"auth.token_expired"}`),
 		"companies 429":                     throttled,
 		"companies 429 without Retry-After": throttledNoHeader,
