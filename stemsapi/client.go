@@ -20,6 +20,7 @@ import (
 const (
 	DefaultTokenURL = "https://accounts.stems.com.au/auth/connect/token"
 	DefaultAuthURL  = "https://accounts.stems.com.au/auth/connect/authorize"
+	accountsHost    = "accounts.stems.com.au"
 )
 
 // DefaultScopes returns the scopes the password grant asks for unless
@@ -161,6 +162,11 @@ func NewClient(baseURL string, creds Credentials, opts ...option.Option) (*Clien
 	}
 	if cfg.Given("WithAuthURL") {
 		return nil, errors.New("stemsapi: WithAuthURL applies to NewAuthCodeFlow only")
+	}
+	if _, isPassword := creds.(*PasswordCredentials); isPassword {
+		if err := apiclient.CheckFakeTokenURL(base, cfg.tokenURL, accountsHost); err != nil {
+			return nil, fmt.Errorf("stemsapi: %w", err)
+		}
 	}
 	switch {
 	case creds == nil && cfg.Source == nil:

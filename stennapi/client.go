@@ -21,6 +21,7 @@ import (
 const (
 	LiveBaseURL    = "https://api.stenn.com"
 	SandboxBaseURL = "https://api.stenn.com/sandbox"
+	vendorHost     = "api.stenn.com"
 )
 
 // tokenRequest builds the token request under an API root, for both
@@ -109,6 +110,9 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 	if src == nil {
 		if clientID == "" || clientSecret == "" {
 			return nil, errors.New("stennapi: client id and client secret are required")
+		}
+		if err := apiclient.CheckFakeTokenURL(cfg.baseURL, cfg.tokenURL, vendorHost); err != nil {
+			return nil, fmt.Errorf("stennapi: %w", err)
 		}
 		flow, err := auth.ClientCredentials(&clientcredentials.Config{
 			ClientID:     clientID,

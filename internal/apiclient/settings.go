@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"reflect"
+	"strings"
 
 	"github.com/complykit/complykit-go/auth"
 	"golang.org/x/oauth2"
@@ -192,4 +194,27 @@ func ForCall[T any](name string, f func(*T) error) func(*Call) error {
 		}
 		return nil
 	}
+}
+
+// CheckFakeTokenURL refuses a client whose API base is on a loopback host
+// (a fake, almost always) while its token endpoint is one of the vendor's
+// own hosts: the credentials meant for the fake would go to the vendor. It
+// is the mistake of pointing a client at a fake with only its base URL.
+func CheckFakeTokenURL(baseURL, tokenURL string, vendorHosts ...string) error {
+	base, err := url.Parse(baseURL)
+	if err != nil || !auth.IsLoopback(base.Hostname()) {
+		return nil
+	}
+	tok, err := url.Parse(tokenURL)
+	if err != nil {
+		return nil
+	}
+	for _, h := range vendorHosts {
+		if strings.EqualFold(tok.Hostname(), h) {
+			return fmt.Errorf("the API base URL %s is on loopback (a fake?) but the token URL is %s's %s: "+
+				"the credentials would go to the vendor; point the token URL at the fake too (its ClientOptions do both)",
+				base.Scheme+"://"+base.Host, h, tok.Scheme+"://"+tok.Host+tok.Path)
+		}
+	}
+	return nil
 }
