@@ -292,6 +292,7 @@ func reason(err error) string {
 		{"not valid JSON", "malformed JSON"},
 		{"does not match the contract", "wrong shape"},
 		{"not a GraphQL response", "wrong shape"},
+		{"not a list", "wrong shape"},
 		{"exceeds", "body over the limit"},
 		{"Client.Timeout", "client timeout"},
 		{"deadline exceeded", "timeout"},

@@ -242,7 +242,24 @@ func (c *Client) GetCompany(ctx context.Context, opts ...option.CallOption) (Com
 // ListProjects returns every project the token can see. CloudCompli
 // documents no pagination.
 func (c *Client) ListProjects(ctx context.Context, opts ...option.CallOption) ([]Project, error) {
-	return call[[]Project](ctx, c, "list projects", opts, c.listProjects)
+	const op = "list projects"
+	callOpts, err := apiclient.ApplyCall("cloudcompliapi", nil, opts)
+	if err != nil {
+		return nil, &argError{op, err.Error()}
+	}
+	resp, err := c.listProjects(ctx, apiclient.Editors[cloudcompli.RequestEditorFn](callOpts.Editors)...)
+	if err != nil {
+		return nil, fmt.Errorf("cloudcompliapi: %s: %w", op, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, newError(op, resp)
+	}
+	// A long list is decoded project by project from the network.
+	out, err := apiclient.DecodeArray[Project](resp, c.maxBody)
+	if err != nil {
+		return nil, bodyError(op, resp, err)
+	}
+	return out, nil
 }
 
 // GetClassification returns a classification (a project's

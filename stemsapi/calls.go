@@ -120,6 +120,27 @@ func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOp
 	return out, nil
 }
 
+// list is call for an operation answering a JSON array: a long one is
+// decoded element by element from the network (apiclient.DecodeArray).
+func list[E any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) ([]E, error) {
+	eds, err := c.editors(op, opts)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := send(ctx, eds...)
+	if err != nil {
+		return nil, fmt.Errorf("stemsapi: %s: %w", op, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, newError(op, resp)
+	}
+	out, err := apiclient.DecodeArray[E](resp, c.maxBody)
+	if err != nil {
+		return nil, bodyError(op, resp, err)
+	}
+	return out, nil
+}
+
 // checkID refuses a path id that is empty or would change the path.
 func checkID(op, id string) error {
 	if id == "" || id == "." || id == ".." {
@@ -131,7 +152,7 @@ func checkID(op, id string) error {
 // ListHazards returns the company's approved hazards (GET /hazards; since
 // v1.3 it returns approved hazard data only, see ListHazardApprovalData).
 func (c *Client) ListHazards(ctx context.Context, opts ...option.CallOption) ([]Hazard, error) {
-	return call[[]Hazard](ctx, c, "list hazards", opts, c.listHazards)
+	return list[Hazard](ctx, c, "list hazards", opts, c.listHazards)
 }
 
 // CreateHazard submits a new hazard without the approval process (POST
@@ -162,7 +183,7 @@ func orEmpty(h Hazard) Hazard {
 // data (GET /hazards/approvaldata; the pre-v1.3 GET /hazards): actual
 // actions in Actions, suggested ones in SuggestedActions.
 func (c *Client) ListHazardApprovalData(ctx context.Context, opts ...option.CallOption) ([]HazardApprovalData, error) {
-	return call[[]HazardApprovalData](ctx, c, "list hazard approval data", opts, c.listHazardApprovalData)
+	return list[HazardApprovalData](ctx, c, "list hazard approval data", opts, c.listHazardApprovalData)
 }
 
 // GetHazardApprovalData returns one hazard with its approval data (GET
@@ -258,7 +279,7 @@ func (c *Client) ListEventForms(ctx context.Context, id string, opts ...option.C
 	if err := checkID(op, id); err != nil {
 		return nil, err
 	}
-	return call[[]EventForm](ctx, c, op, opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
+	return list[EventForm](ctx, c, op, opts, func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error) {
 		return c.api.ListEventForms(ctx, id, eds...)
 	})
 }

@@ -164,8 +164,12 @@ func (c *Client) ListCompanies(ctx context.Context, opts ...option.CallOption) (
 	if resp.StatusCode != http.StatusOK {
 		return nil, newError(op, resp)
 	}
-	var list []Company
-	if err := apiclient.DecodeJSONWith(resp, c.maxBody, func(body []byte) error { return decodeCompanies(body, &list) }); err != nil {
+	list, err := apiclient.DecodeList(resp, c.maxBody, "data", func(body []byte) ([]Company, error) {
+		var list []Company
+		err := decodeCompanies(body, &list)
+		return list, err
+	}, newCompanyStream().decode)
+	if err != nil {
 		return nil, bodyError(op, resp, err)
 	}
 	return list, nil
@@ -211,10 +215,67 @@ func decodeCompanyList[T any](body []byte, out *[]T) error {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return err
 	}
-	if w.Data == nil && w.Object != "list" {
-		return errors.New("response is not a list of companies")
+	if w.Data == nil {
+		return &apiclient.BodyError{Reason: `response has no "data" list of companies`}
 	}
 	*out = w.Data
+	return nil
+}
+
+// companyStream decodes the companies of a long list one by one from the
+// network (apiclient.DecodeList). Each company's contacts, in either
+// documented form, go through contactsField, which reuses one decoder for
+// all of them: no second pass and no copy of the body.
+type companyStream struct {
+	elem struct {
+		stenn.Company
+		Contacts contactsField `json:"contacts"` // shadows Company.Contacts
+	}
+	r   *bytes.Reader
+	dec *json.Decoder
+}
+
+func newCompanyStream() *companyStream {
+	s := &companyStream{r: bytes.NewReader(nil)}
+	s.dec = json.NewDecoder(s.r)
+	return s
+}
+
+func (s *companyStream) decode(dec *json.Decoder, out *Company) error {
+	s.elem.Company = Company{}
+	s.elem.Contacts = contactsField{s: s}
+	if err := dec.Decode(&s.elem); err != nil {
+		return err
+	}
+	*out = s.elem.Company
+	out.Contacts = s.elem.Contacts.v
+	return nil
+}
+
+// contactsField reads contacts as the list wrapper or a bare array.
+type contactsField struct {
+	s *companyStream
+	v *stenn.ContactList
+}
+
+func (f *contactsField) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	f.s.r.Reset(b)
+	v := &stenn.ContactList{}
+	var err error
+	if b[0] == '[' {
+		v.Object = stenn.ContactListObjectList
+		err = f.s.dec.Decode(&v.Data)
+	} else {
+		err = f.s.dec.Decode(v)
+	}
+	if err != nil { // encoding/json names the field (contacts) in the error
+		return err
+	}
+	f.v = v
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/gen/stenn"
 	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stennapi"
 	"github.com/complykit/complykit-go/stennapi/stenntest"
@@ -241,6 +243,59 @@ func TestContactsInEitherDocumentedForm(t *testing.T) {
 	var se *stennapi.Error
 	if _, err := c.ListCompanies(context.Background()); !errors.As(err, &se) || !strings.Contains(se.Reason, "contacts") {
 		t.Errorf("contacts as a string: err = %v; want an *Error naming contacts", err)
+	}
+}
+
+// A long list is decoded company by company from the network (the body is
+// never held whole): the result is the same as for a short one, contacts
+// in either form included, and the size cap still holds.
+func TestLongListsAreStreamedWithTheSameResult(t *testing.T) {
+	var companies []stennapi.Company
+	for i := 0; i < 3000; i++ {
+		name, email, yes := fmt.Sprintf("Company %d", i), fmt.Sprintf("c%d@example.com", i), true
+		companies = append(companies, stennapi.Company{Id: fmt.Sprintf("company_%d", i), Object: "company", Name: &name,
+			Contacts: &stenn.ContactList{Object: "list", Data: []stenn.Contact{{Id: fmt.Sprintf("contact_%d", i), Object: "contact", Email: &email, IsSignatory: &yes}}}})
+	}
+	srv := stenntest.NewServer(t, stenntest.WithCompanies(companies))
+	c := newClient(t, srv)
+	got, err := c.ListCompanies(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(companies) || *got[2999].Name != "Company 2999" || *got[2999].Contacts.Data[0].Email != "c2999@example.com" {
+		t.Fatalf("got %d companies; want %d, the last one intact", len(got), len(companies))
+	}
+	if r := srv.Requests(); len(r) == 0 || len(r[len(r)-1].Header) == 0 {
+		t.Fatal("no request logged")
+	}
+
+	// Bare contacts arrays in a long list, streamed.
+	var b strings.Builder
+	b.WriteString(`{"object":"list","data":[`)
+	for i := 0; i < 3000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"company_%d","object":"company","contacts":[{"id":"contact_%d","object":"contact","email":"c%d@example.com"}]}`, i, i, i)
+	}
+	b.WriteString(`]}`)
+	srv.Script(stenntest.APICalls, 1, stenntest.Fault{Status: 200, Body: b.String()})
+	got, err = c.ListCompanies(context.Background())
+	if err != nil || len(got) != 3000 || got[1234].Contacts == nil || *got[1234].Contacts.Data[0].Email != "c1234@example.com" {
+		t.Fatalf("bare contacts, streamed: %d companies, %v", len(got), err)
+	}
+
+	// The cap applies to a streamed list too: nothing partial comes back.
+	small := newClient(t, srv, option.WithMaxResponseBytes(100<<10))
+	got, err = small.ListCompanies(context.Background())
+	var se *stennapi.Error
+	if !errors.As(err, &se) || !strings.Contains(se.Reason, "exceeds the 102400-byte limit") || got != nil {
+		t.Errorf("over the cap: %d companies, %v; want an *Error naming the limit", len(got), err)
+	}
+	// A contacts field of the wrong type in a streamed list names it.
+	srv.Script(stenntest.APICalls, 1, stenntest.Fault{Status: 200, Body: strings.Replace(b.String(), `"contacts":[{"id":"contact_7"`, `"contacts":"x","y":[{"id":"contact_7"`, 1)})
+	if _, err := c.ListCompanies(context.Background()); !errors.As(err, &se) || !strings.Contains(se.Reason, `contacts`) {
+		t.Errorf("bad contacts, streamed: %v; want an *Error naming contacts", err)
 	}
 }
 

@@ -71,6 +71,10 @@ func (e *BodyError) Unwrap() error { return e.Err }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// maxPooled is the largest buffer kept in the pool: a few large responses
+// must not pin their buffers for the life of the process.
+const maxPooled = 1 << 20
+
 // DecodeJSON reads resp's body (capped at max bytes; 0 means
 // DefaultMaxResponseBytes), closes it, and unmarshals it into out. A body
 // that is not JSON by its Content-Type, too large, cut off or malformed
@@ -82,48 +86,229 @@ func DecodeJSON(resp *http.Response, max int64, out any) error {
 // DecodeJSONWith is DecodeJSON with the unmarshalling left to decode, for
 // bodies whose shape must be looked at first (a list wrapper or a bare
 // array); decode must not keep body, which is reused.
+//
+// The body is read once into a buffer of the right size when the response
+// says its length: a pooled one up to 1 MiB, otherwise one of exactly that
+// size, so the body is never copied into a buffer twice its size, as
+// growing one would.
 func DecodeJSONWith(resp *http.Response, max int64, decode func(body []byte) error) error {
 	defer resp.Body.Close()
-	if ct := resp.Header.Get("Content-Type"); ct != "" && !IsJSON(ct) {
-		io.CopyN(io.Discard, resp.Body, maxErrorBodyBytes)
-		return &BodyError{Reason: fmt.Sprintf("response has Content-Type %q, not JSON", shorten(ct, 64))}
+	if err := checkJSON(resp); err != nil {
+		return err
 	}
 	if max <= 0 {
 		max = DefaultMaxResponseBytes
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 1<<20 { // do not pin huge buffers in the pool
-			bufPool.Put(buf)
-		}
-	}()
 	if resp.ContentLength > max {
-		return &BodyError{Reason: fmt.Sprintf("response body of %d bytes exceeds the %d-byte limit", resp.ContentLength, max)}
+		return limitError(resp.ContentLength, max)
 	}
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength) + 1)
-	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, max+1))
-	if err != nil {
-		return &BodyError{Reason: "reading the response body failed", Err: err}
-	}
-	if n > max {
-		return &BodyError{Reason: fmt.Sprintf("response body exceeds the %d-byte limit", max)}
-	}
-	if err := decode(buf.Bytes()); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
+	var body []byte
+	if cl := resp.ContentLength; cl > maxPooled-bytes.MinRead {
+		// Exactly the announced size, and one byte more to see a body
+		// longer than announced (which the transport refuses anyway).
+		b := make([]byte, cl+1)
+		n, err := io.ReadFull(resp.Body, b)
 		switch {
-		case errors.As(err, &typ):
-			return &BodyError{Reason: fmt.Sprintf("response does not match the contract: field %q is %s, want %s", typ.Field, typ.Value, typ.Type)}
-		case errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON"):
-			return &BodyError{Reason: "response is not valid JSON (truncated or malformed)"}
+		case err == io.ErrUnexpectedEOF || err == io.EOF:
+		case err != nil:
+			return &BodyError{Reason: "reading the response body failed", Err: err}
 		default:
-			return &BodyError{Reason: "response is not valid JSON", Err: err}
+			return &BodyError{Reason: fmt.Sprintf("response body is longer than its Content-Length of %d bytes", cl)}
 		}
+		body = b[:n]
+	} else {
+		buf := bufPool.Get().(*bytes.Buffer)
+		buf.Reset()
+		defer func() {
+			if buf.Cap() <= maxPooled {
+				bufPool.Put(buf)
+			}
+		}()
+		if cl > 0 {
+			// ReadFrom wants MinRead bytes free before each read: with
+			// only one spare byte it would double the buffer at the end.
+			buf.Grow(int(cl) + bytes.MinRead)
+		}
+		n, err := buf.ReadFrom(io.LimitReader(resp.Body, max+1))
+		if err != nil {
+			return &BodyError{Reason: "reading the response body failed", Err: err}
+		}
+		if n > max {
+			return limitError(0, max)
+		}
+		body = buf.Bytes()
+	}
+	if err := decode(body); err != nil {
+		return decodeError(err)
 	}
 	return nil
+}
+
+func checkJSON(resp *http.Response) error {
+	if ct := resp.Header.Get("Content-Type"); ct != "" && !IsJSON(ct) {
+		io.CopyN(io.Discard, resp.Body, maxErrorBodyBytes)
+		return &BodyError{Reason: fmt.Sprintf("response has Content-Type %q, not JSON", shorten(ct, 64))}
+	}
+	return nil
+}
+
+func limitError(size, max int64) *BodyError {
+	if size > 0 {
+		return &BodyError{Reason: fmt.Sprintf("response body of %d bytes exceeds the %d-byte limit", size, max)}
+	}
+	return &BodyError{Reason: fmt.Sprintf("response body exceeds the %d-byte limit", max)}
+}
+
+func decodeError(err error) *BodyError {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var be *BodyError
+	switch {
+	case errors.As(err, &be):
+		return be
+	case errors.As(err, &typ):
+		return &BodyError{Reason: fmt.Sprintf("response does not match the contract: field %q is %s, want %s", typ.Field, typ.Value, typ.Type)}
+	case errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON"):
+		return &BodyError{Reason: "response is not valid JSON (truncated or malformed)"}
+	default:
+		return &BodyError{Reason: "response is not valid JSON", Err: err}
+	}
+}
+
+// StreamThreshold is the body size from which DecodeList decodes a list
+// element by element from the network instead of reading it whole first.
+const StreamThreshold = 64 << 10
+
+// DecodeList decodes a JSON list, a bare array or an object whose
+// wrapperKey member is the array (wrapperKey "" for bare arrays only),
+// and closes the body. A body of known length under StreamThreshold is
+// read into a pooled buffer and handed to small, the fastest path for the
+// usual short list. A longer one, or one of unknown length, is decoded
+// element by element straight from the response with elem, so the body
+// and the decoded list are never both in memory: the peak is the list
+// plus one element. The max cap applies to both: past it the call fails
+// with a *BodyError and returns nothing, never a partial list.
+func DecodeList[T any](resp *http.Response, max int64, wrapperKey string, small func(body []byte) ([]T, error), elem func(dec *json.Decoder, out *T) error) ([]T, error) {
+	if resp.ContentLength >= 0 && resp.ContentLength < StreamThreshold {
+		var out []T
+		err := DecodeJSONWith(resp, max, func(body []byte) error {
+			var err error
+			out, err = small(body)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	defer resp.Body.Close()
+	if err := checkJSON(resp); err != nil {
+		return nil, err
+	}
+	if max <= 0 {
+		max = DefaultMaxResponseBytes
+	}
+	if resp.ContentLength > max {
+		return nil, limitError(resp.ContentLength, max)
+	}
+	lr := &io.LimitedReader{R: resp.Body, N: max + 1}
+	out, err := streamList(json.NewDecoder(lr), wrapperKey, elem)
+	if lr.N <= 0 {
+		return nil, limitError(0, max)
+	}
+	if err != nil {
+		return nil, decodeError(err)
+	}
+	return out, nil
+}
+
+var errNotList = errors.New("response is not a list")
+
+// DecodeArray is DecodeList for a bare JSON array of T decoded as is; a
+// JSON null is not a list.
+func DecodeArray[T any](resp *http.Response, max int64) ([]T, error) {
+	return DecodeList(resp, max, "", func(body []byte) ([]T, error) {
+		var out []T
+		if err := json.Unmarshal(body, &out); err != nil {
+			return nil, err
+		}
+		if out == nil {
+			return nil, &BodyError{Reason: errNotList.Error() + " (null)"}
+		}
+		return out, nil
+	}, func(dec *json.Decoder, out *T) error { return dec.Decode(out) })
+}
+
+func streamList[T any](dec *json.Decoder, wrapperKey string, elem func(*json.Decoder, *T) error) ([]T, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	switch tok {
+	case json.Delim('['):
+		if out, err = streamArray(dec, elem); err != nil {
+			return nil, err
+		}
+	case json.Delim('{'):
+		if wrapperKey == "" {
+			return nil, &BodyError{Reason: "response is an object, not a list"}
+		}
+		found := false
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			if key == wrapperKey && !found {
+				found = true
+				t, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				if t != json.Delim('[') {
+					return nil, &BodyError{Reason: fmt.Sprintf("response field %q is not a list", wrapperKey)}
+				}
+				if out, err = streamArray(dec, elem); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			var skip json.RawMessage // other members: read and dropped
+			if err := dec.Decode(&skip); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := dec.Token(); err != nil { // the closing brace
+			return nil, err
+		}
+		if !found {
+			return nil, &BodyError{Reason: fmt.Sprintf("response has no %q list", wrapperKey)}
+		}
+	case nil:
+		return nil, &BodyError{Reason: errNotList.Error() + " (null)"}
+	default:
+		return nil, &BodyError{Reason: errNotList.Error()}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &BodyError{Reason: "response is not valid JSON (data after the list)"}
+	}
+	return out, nil
+}
+
+func streamArray[T any](dec *json.Decoder, elem func(*json.Decoder, *T) error) ([]T, error) {
+	out := []T{}
+	for dec.More() {
+		var zero T
+		out = append(out, zero)
+		if err := elem(dec, &out[len(out)-1]); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		return nil, err
+	}
+	return out, nil
 }
 
 // OperationPath returns the path that a generated request builder puts

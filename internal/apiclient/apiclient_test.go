@@ -2,9 +2,11 @@ package apiclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -120,5 +122,94 @@ func TestPrebuilt(t *testing.T) {
 	}
 	if _, err := Prebuilt[editor]("https://api.example", withBody, doer, nil); err == nil {
 		t.Error("Prebuilt accepted an operation with a body")
+	}
+}
+
+type item struct {
+	N int    `json:"n"`
+	S string `json:"s"`
+}
+
+func listResponse(body string, contentLength int64) *http.Response {
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(body)), ContentLength: contentLength}
+}
+
+// DecodeList reads short lists whole and long or unsized ones element by
+// element, and both ways agree on every shape, error and limit.
+func TestDecodeList(t *testing.T) {
+	small := func(body []byte) ([]item, error) {
+		var w struct {
+			Data []item `json:"data"`
+		}
+		if b := strings.TrimSpace(string(body)); strings.HasPrefix(b, "[") {
+			var out []item
+			return out, json.Unmarshal(body, &out)
+		}
+		if err := json.Unmarshal(body, &w); err != nil {
+			return nil, err
+		}
+		if w.Data == nil {
+			return nil, &BodyError{Reason: `response has no "data" list`}
+		}
+		return w.Data, nil
+	}
+	elem := func(dec *json.Decoder, out *item) error { return dec.Decode(out) }
+	long := `[` + strings.Repeat(`{"n":1,"s":"`+strings.Repeat("x", 100)+`"},`, 1000) + `{"n":2}]`
+	for _, tc := range []struct {
+		name, body string
+		n          int
+		max        int64
+		want       string // error, or "" for success
+	}{
+		{"bare array", `[{"n":1},{"n":2}]`, 2, 0, ""},
+		{"wrapper, data last", `{"object":"list","extra":{"a":[1,{"b":2}]},"data":[{"n":1}]}`, 1, 0, ""},
+		{"wrapper, data first", `{"data":[{"n":1},{"n":2},{"n":3}],"object":"list"}`, 3, 0, ""},
+		{"empty", `[]`, 0, 0, ""},
+		{"long", long, 1001, 0, ""},
+		{"wrong element type", `[{"n":"one"}]`, 0, 0, `field "n" is string, want int`},
+		{"truncated", `[{"n":1},{"n":`, 0, 0, "truncated or malformed"},
+		{"data after the list", `[{"n":1}] [2]`, 0, 0, "JSON"},
+		{"not a list", `"list"`, 0, 0, "not"},
+		{"no data member", `{"object":"list"}`, 0, 0, "data"},
+		{"data null", `{"object":"list","data":null}`, 0, 0, "data"},
+		{"over the limit", long, 0, 4096, "exceeds the 4096-byte limit"},
+	} {
+		for _, mode := range []string{"sized", "unsized"} {
+			cl := int64(len(tc.body))
+			if mode == "unsized" {
+				cl = -1 // chunked: always streamed
+			}
+			got, err := DecodeList(listResponse(tc.body, cl), tc.max, "data", small, elem)
+			switch {
+			case tc.want == "" && (err != nil || len(got) != tc.n):
+				t.Errorf("%s/%s: %d items, %v; want %d", tc.name, mode, len(got), err, tc.n)
+			case tc.want != "":
+				var be *BodyError
+				if !errors.As(err, &be) || !strings.Contains(err.Error(), tc.want) || got != nil {
+					t.Errorf("%s/%s: %d items, err %v; want a BodyError mentioning %q and nothing decoded", tc.name, mode, len(got), err, tc.want)
+				}
+			}
+		}
+	}
+}
+
+// A long body of known size is read into one buffer of its size, never
+// one that grew to twice the body.
+func TestDecodeJSONSizesTheBufferOnce(t *testing.T) {
+	body := `{"s":"` + strings.Repeat("x", 3<<20) + `"}`
+	var out item
+	var ms1, ms2 runtime.MemStats
+	runtime.ReadMemStats(&ms1)
+	if err := DecodeJSON(listResponse(body, int64(len(body))), 0, &out); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&ms2)
+	if len(out.S) != 3<<20 {
+		t.Fatal("not decoded")
+	}
+	// The body (3 MiB), the decoded string (3 MiB), and small change.
+	if got, limit := ms2.TotalAlloc-ms1.TotalAlloc, uint64(2*len(body)+(256<<10)); got > limit {
+		t.Errorf("decoding a %d-byte body allocated %d bytes; want at most %d (body + value)", len(body), got, limit)
 	}
 }
