@@ -299,15 +299,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body.Close()
 	isToken := s.cfg.IsTokenPath(r.URL.Path)
 	entry := Request{Time: arrived, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, Token: isToken}
+	// The entry is logged when the status goes out, before the client can
+	// have read the answer, so a test that reads the log after a call
+	// sees the call's entries; or at the end, for a request never
+	// answered.
 	rec := &statusRecorder{ResponseWriter: w}
-	defer func() {
-		entry.Status = rec.status
-		s.mu.Lock()
-		s.seq++
-		entry.Seq = s.seq
-		s.log = append(s.log, entry)
-		s.mu.Unlock()
-	}()
+	var once sync.Once
+	rec.onStatus = func() {
+		once.Do(func() {
+			entry.Status = rec.status
+			s.mu.Lock()
+			s.seq++
+			entry.Seq = s.seq
+			s.log = append(s.log, entry)
+			s.mu.Unlock()
+		})
+	}
+	defer rec.onStatus()
 	w.Header().Set("X-Request-Id", "req-"+strconv.FormatInt(s.reqSeq.Add(1), 10))
 	target := APICalls
 	if isToken {
@@ -502,22 +510,26 @@ func oneLine(s string) string {
 	return s
 }
 
-// statusRecorder remembers the status written through it.
+// statusRecorder remembers the status written through it, and calls
+// onStatus before the status (or a hijacked connection's first byte)
+// reaches the client.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func()
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+		r.onStatus()
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.WriteHeader(http.StatusOK)
 	}
 	return r.ResponseWriter.Write(b)
 }
@@ -529,6 +541,7 @@ func (r *statusRecorder) Flush() {
 }
 
 func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	r.onStatus()
 	hj, ok := r.ResponseWriter.(http.Hijacker)
 	if !ok {
 		return nil, nil, errors.New("hijacking not supported")
