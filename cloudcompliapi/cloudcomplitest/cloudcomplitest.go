@@ -284,6 +284,16 @@ func (s *Server) Credentials() cloudcompliapi.ClientCredentials {
 	return cloudcompliapi.ClientCredentials{ClientID: s.ClientID, ClientSecret: s.ClientSecret}
 }
 
+// AuthCodeApp returns the registered API client as the app of
+// cloudcompliapi.NewAuthCodeFlow, coming back to redirectURL (any
+// absolute URL: the fake's authorize endpoint signs the test user in and
+// redirects there with a code):
+//
+//	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, srv.AuthCodeApp("https://app.example/callback"))
+func (s *Server) AuthCodeApp(redirectURL string) cloudcompliapi.AuthCodeApp {
+	return cloudcompliapi.AuthCodeApp{ClientID: s.ClientID, ClientSecret: s.ClientSecret, RedirectURL: redirectURL}
+}
+
 // Clock returns the fake's clock: the one WithClock gave, or by default
 // one that follows real time and that Advance moves ahead.
 func (s *Server) Clock() *Clock { return s.clock }
