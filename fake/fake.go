@@ -64,7 +64,7 @@
 // not JSON, an unknown field, a bad value), 404 not_found (an unknown
 // endpoint or token), 405 method_not_allowed (with an Allow header), 409
 // conflict (advancing a fake that runs on the real clock), 413
-// too_large (a body over 1 MiB).
+// too_large (a body over 32 MiB).
 package fake
 
 import (
