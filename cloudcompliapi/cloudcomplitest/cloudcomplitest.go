@@ -26,54 +26,73 @@
 // slow answers), read the request log and count token requests.
 //
 //	srv := cloudcomplitest.NewServer(t)
-//	client, _ := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.ClientCredentials{
-//		ClientID: srv.ClientID, ClientSecret: srv.ClientSecret})
+//	client, err := cloudcompliapi.NewClient(srv.URL, srv.Credentials())
+//
+// The same scripting is there over HTTP, under ControlURL, for tests in
+// other languages: see package fake.
 package cloudcomplitest
 
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/complykit/complykit-go/cloudcompliapi"
+	"github.com/complykit/complykit-go/fake"
 	"github.com/complykit/complykit-go/gen/cloudcompli"
 	"github.com/complykit/complykit-go/internal/fakeserver"
 	"github.com/complykit/complykit-go/specs"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// Re-exported machinery, so tests can script the fake.
+// Re-exported from package fake, which documents them once for all four
+// fakes: a test of several providers can use either name.
 type (
-	// Clock is an injectable clock; advance it to expire tokens.
-	Clock = fakeserver.Clock
-	// Fault is a scripted failure.
-	Fault = fakeserver.Fault
-	// Target selects token calls or API calls.
-	Target = fakeserver.Target
-	// Request is one logged request.
-	Request = fakeserver.Request
+	// Clock is fake.Clock, the fake's injectable clock: advance it to
+	// expire tokens.
+	Clock = fake.Clock
+	// Fault is fake.Fault, a scripted misbehaviour of the fake.
+	Fault = fake.Fault
+	// Target is fake.Target: TokenCalls or APICalls.
+	Target = fake.Target
+	// Request is fake.Request, one entry of the request log.
+	Request = fake.Request
 )
 
 // Targets for Script. TokenCalls are requests to /oauth2/token; APICalls
 // are all others, /oauth2/authorize included.
 const (
-	TokenCalls = fakeserver.TokenCalls
-	APICalls   = fakeserver.APICalls
+	TokenCalls = fake.TokenCalls
+	APICalls   = fake.APICalls
 )
 
-// Scripted faults.
-var (
-	TooManyRequests = fakeserver.TooManyRequests
-	Status          = fakeserver.Status
-	Malformed       = fakeserver.Malformed
-	HTML            = fakeserver.HTML
-	Slow            = fakeserver.Slow
-	Reset           = fakeserver.Reset
-)
+// TooManyRequests is a 429 with CloudCompli's error body and a
+// Retry-After header of retryAfter (seconds or an HTTP date; "" sends
+// none).
+func TooManyRequests(retryAfter string) Fault { return fake.TooManyRequests(retryAfter) }
 
-// NewClock returns a manual clock.
-func NewClock(start time.Time) *Clock { return fakeserver.NewClock(start) }
+// Status answers with code and CloudCompli's error body ({error,
+// error_description}).
+func Status(code int) Fault { return fake.Status(code) }
+
+// Malformed answers 200 with truncated JSON.
+func Malformed() Fault { return fake.Malformed() }
+
+// HTML answers code with an HTML error page, as a proxy in front of the
+// instance does.
+func HTML(code int) Fault { return fake.HTML(code) }
+
+// Slow lets the request through after d.
+func Slow(d time.Duration) Fault { return fake.Slow(d) }
+
+// Reset cuts the connection in the middle of the body.
+func Reset() Fault { return fake.Reset() }
+
+// NewClock returns a manual clock that reads start until Advance moves it.
+func NewClock(start time.Time) *Clock { return fake.NewClock(start) }
 
 // Defaults of the fake: the registered API client (used for both grants),
 // the token "generated in the web UI" and the documented token lifetime
@@ -93,7 +112,9 @@ const (
 // Server is a running fake CloudCompli instance. Its URL is the instance
 // URL (the fake serves /oauth2/... and /api/v2/... under it).
 type Server struct {
-	*fakeserver.Server
+	// URL is the fake's instance URL, e.g. http://127.0.0.1:41234, for
+	// cloudcompliapi.NewClient.
+	URL string
 	// ClientID and ClientSecret are the registered API client's
 	// credentials, for client credentials and the authorization code grant.
 	ClientID, ClientSecret string
@@ -101,8 +122,15 @@ type Server struct {
 	// for one token lifetime on the clock ("" if WithStaticToken("")).
 	StaticToken string
 	// Issuer mints and checks the fake's tokens and authorization codes.
+	// Its package is internal: call GenerateToken, RevokeAllTokens and
+	// RevokeToken instead.
 	Issuer *fakeserver.Issuer
+	// Server is the machinery the four fakes share, for this module's own
+	// benchmarks. Its package is internal: call the methods of Server
+	// instead.
+	Server *fakeserver.Server
 
+	samples  []fake.Sample
 	clock    *Clock
 	lifetime time.Duration
 	doc      *openapi3.T
@@ -132,8 +160,10 @@ type options struct {
 // Option configures the fake.
 type Option func(*options)
 
-// WithClock makes token and code expiry follow clock. Optional. Default:
-// the real clock.
+// WithClock makes token and code expiry, and the request log's times,
+// follow clock. Optional. Default: a clock that follows real time, which
+// Advance (and the control API) moves ahead; nil is real time, which
+// nothing can advance.
 func WithClock(c *Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithTokenLifetime sets expires_in of issued tokens and the life of UI
@@ -176,7 +206,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 
 // Start starts a fake that runs until Close (the CLI's `complykit fake`).
 func Start(opts ...Option) (*Server, error) {
-	o := options{lifetime: DefaultTokenLifetime, id: DefaultClientID, sec: DefaultClientSecret, static: DefaultStaticToken}
+	o := options{clock: &Clock{}, lifetime: DefaultTokenLifetime, id: DefaultClientID, sec: DefaultClientSecret, static: DefaultStaticToken}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -200,6 +230,7 @@ func Start(opts ...Option) (*Server, error) {
 		entryIDs:     map[string]*Entry{},
 	}
 	s.Issuer = fakeserver.NewIssuer("cc-", o.clock, o.lifetime)
+	s.samples = s.data.samples()
 	if o.static != "" {
 		s.registerStatic(o.static)
 	}
@@ -220,11 +251,22 @@ func Start(opts ...Option) (*Server, error) {
 		Reporter:     o.reporter,
 		Addr:         o.addr,
 		Authenticate: s.authenticate,
+		Clock:        o.clock,
+		Revoker:      revoker{s},
+		Samples:      s.samples,
+		Control: []fakeserver.ControlEndpoint{
+			{Method: http.MethodPost, Path: "tokens/generate", Serve: s.controlGenerate},
+			{Method: http.MethodGet, Path: "entries", Serve: s.controlEntries},
+		},
+		Info: func() map[string]any {
+			return map[string]any{"token_url": s.TokenURL(), "authorize_url": s.AuthorizeURL(),
+				"client_id": s.ClientID, "client_secret": s.ClientSecret, "static_token": s.StaticToken}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.Server = srv
+	s.Server, s.URL = srv, srv.URL
 	return s, nil
 }
 
@@ -234,8 +276,71 @@ func (s *Server) TokenURL() string { return s.URL + tokenPath }
 // AuthorizeURL is the fake's authorize endpoint.
 func (s *Server) AuthorizeURL() string { return s.URL + authorizePath }
 
-// Clock returns the fake's clock (nil: real time).
+// Credentials returns the registered API client's client credentials,
+// for cloudcompliapi.NewClient (whose instance URL is URL):
+//
+//	client, err := cloudcompliapi.NewClient(srv.URL, srv.Credentials())
+func (s *Server) Credentials() cloudcompliapi.ClientCredentials {
+	return cloudcompliapi.ClientCredentials{ClientID: s.ClientID, ClientSecret: s.ClientSecret}
+}
+
+// AuthCodeApp returns the registered API client as the app of
+// cloudcompliapi.NewAuthCodeFlow, coming back to redirectURL (any
+// absolute URL: the fake's authorize endpoint signs the test user in and
+// redirects there with a code):
+//
+//	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, srv.AuthCodeApp("https://app.example/callback"))
+func (s *Server) AuthCodeApp(redirectURL string) cloudcompliapi.AuthCodeApp {
+	return cloudcompliapi.AuthCodeApp{ClientID: s.ClientID, ClientSecret: s.ClientSecret, RedirectURL: redirectURL}
+}
+
+// Clock returns the fake's clock: the one WithClock gave, or by default
+// one that follows real time and that Advance moves ahead.
 func (s *Server) Clock() *Clock { return s.clock }
+
+// Close shuts the fake down, dropping open connections.
+func (s *Server) Close() { s.Server.Close() }
+
+// Script makes the next n requests of target fail with f, after the
+// faults scripted before.
+func (s *Server) Script(target Target, n int, f Fault) { s.Server.Script(target, n, f) }
+
+// ClearScript drops the faults scripted for target that no request has
+// consumed yet.
+func (s *Server) ClearScript(target Target) { s.Server.ClearScript(target) }
+
+// Requests returns a copy of the request log, in the order the fake
+// answered the requests.
+func (s *Server) Requests() []Request { return s.Server.Requests() }
+
+// RequestsSince returns the entries of the request log whose Seq is
+// greater than seq: give the Seq of the last entry seen to read only what
+// came after it.
+func (s *Server) RequestsSince(seq int) []Request { return s.Server.RequestsSince(seq) }
+
+// ResetRequests empties the request log and zeroes TokenRequests and
+// APIRequests.
+func (s *Server) ResetRequests() { s.Server.ResetRequests() }
+
+// TokenRequests counts requests to /oauth2/token since the start or the
+// last ResetRequests.
+func (s *Server) TokenRequests() int { return s.Server.TokenRequests() }
+
+// APIRequests counts all other requests since the start or the last
+// ResetRequests.
+func (s *Server) APIRequests() int { return s.Server.APIRequests() }
+
+// RevokeToken revokes one token, one from the token endpoint or one
+// generated in the web UI, and reports whether the fake knew it.
+func (s *Server) RevokeToken(token string) bool { return revoker{s}.Revoke(token) }
+
+// ControlURL is the root of the fake's control API, URL + "/__complykit/"
+// (see package fake): what the methods of Server do, over HTTP.
+func (s *Server) ControlURL() string { return s.Server.ControlURL() }
+
+// Samples returns the records the fake was started with: the user, the
+// company, the projects, their classifications and the forms.
+func (s *Server) Samples() []fake.Sample { return slices.Clone(s.samples) }
 
 // User returns the user the authorize endpoint signs in.
 func (s *Server) User() cloudcompli.User { return cloneMap(s.data.User) }
@@ -250,13 +355,73 @@ func (s *Server) GenerateToken() string {
 // RevokeAllTokens does what "Revoke All Tokens" does in CloudCompli's API
 // client settings: every token issued so far, UI tokens included, gets 401
 // from now on. Tokens issued afterwards work.
-func (s *Server) RevokeAllTokens() {
-	s.Issuer.RevokeAccessTokens()
+func (s *Server) RevokeAllTokens() { revoker{s}.RevokeAll(true, false) }
+
+// revoker revokes the Issuer's tokens and the UI tokens, for the control
+// API.
+type revoker struct{ s *Server }
+
+func (r revoker) Revoke(token string) bool {
+	s := r.s
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, st := range s.static {
+	st, ok := s.static[token]
+	if ok {
 		st.revoked = true
 	}
+	s.mu.Unlock()
+	return ok || s.Issuer.Revoke(token)
+}
+
+func (r revoker) RevokeAll(access, refresh bool) int {
+	s := r.s
+	n := s.Issuer.RevokeAll(access, refresh)
+	if !access {
+		return n
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	for _, st := range s.static {
+		if !st.revoked && now.Before(st.expiry) {
+			n++
+		}
+		st.revoked = true
+	}
+	return n
+}
+
+// controlGenerate is GenerateToken over HTTP.
+func (s *Server) controlGenerate(_ *http.Request, body []byte) (any, error) {
+	if err := fakeserver.DecodeJSON(body, &struct{}{}); err != nil {
+		return nil, err
+	}
+	return map[string]any{"access_token": s.GenerateToken(), "token_type": "Bearer",
+		"expires_in": int(s.Issuer.Lifetime() / time.Second)}, nil
+}
+
+// controlEntries is Entries over HTTP; a photo's data is base64.
+func (s *Server) controlEntries(*http.Request, []byte) (any, error) {
+	type photo struct {
+		MIMEType    string `json:"mime_type"`
+		Description string `json:"description"`
+		Data        []byte `json:"data"`
+	}
+	type entry struct {
+		ID        string         `json:"id"`
+		ProjectID string         `json:"project_id"`
+		FormName  string         `json:"form_name"`
+		Fields    map[string]any `json:"fields"`
+		Photos    []photo        `json:"photos"`
+	}
+	out := []entry{}
+	for _, e := range s.Entries() {
+		photos := []photo{}
+		for _, p := range e.Photos {
+			photos = append(photos, photo(p))
+		}
+		out = append(out, entry{ID: e.ID, ProjectID: e.ProjectID, FormName: e.FormName, Fields: e.Fields, Photos: photos})
+	}
+	return map[string]any{"entries": out}, nil
 }
 
 func (s *Server) registerStatic(token string) {

@@ -2,7 +2,9 @@ package cloudcomplitest
 
 import (
 	"maps"
+	"slices"
 
+	"github.com/complykit/complykit-go/fake"
 	"github.com/complykit/complykit-go/gen/cloudcompli"
 )
 
@@ -148,6 +150,29 @@ func (d Data) clone() Data {
 }
 
 func cloneMap[M ~map[string]any](m M) M { return maps.Clone(m) }
+
+// samples lists the records of d, for Server.Samples.
+func (d Data) samples() []fake.Sample {
+	str := func(m map[string]any, k string) string { v, _ := m[k].(string); return v }
+	var out []fake.Sample
+	if id := str(d.User, "id"); id != "" {
+		out = append(out, fake.Sample{Kind: "user", ID: id, Name: str(d.User, "email")})
+	}
+	if id := str(d.Company, "id"); id != "" {
+		out = append(out, fake.Sample{Kind: "company", ID: id, Name: str(d.Company, "name")})
+	}
+	for _, p := range d.Projects {
+		out = append(out, fake.Sample{Kind: "project", ID: p.Id, Name: str(p.AdditionalProperties, "name"),
+			Parent: "classification " + p.ClassificationId})
+	}
+	for _, id := range slices.Sorted(maps.Keys(d.Classifications)) {
+		out = append(out, fake.Sample{Kind: "classification", ID: id, Name: str(d.Classifications[id].AdditionalProperties, "name")})
+	}
+	for _, name := range slices.Sorted(maps.Keys(d.Forms)) {
+		out = append(out, fake.Sample{Kind: "form", ID: name, Name: str(d.Forms[name], "title")})
+	}
+	return out
+}
 
 // Entry is a form entry the fake stored.
 type Entry struct {

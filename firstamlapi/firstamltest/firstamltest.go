@@ -52,6 +52,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,41 +61,58 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/complykit/complykit-go/fake"
+	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/gen/firstaml"
 	"github.com/complykit/complykit-go/internal/fakeserver"
+	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/specs"
 )
 
-// Re-exported machinery, so tests can script the fake.
+// Re-exported from package fake, which documents them once for all four
+// fakes: a test of several providers can use either name.
 type (
-	// Clock is an injectable clock; advance it to expire tokens.
-	Clock = fakeserver.Clock
-	// Fault is a scripted failure.
-	Fault = fakeserver.Fault
-	// Target selects token calls or API calls.
-	Target = fakeserver.Target
-	// Request is one logged request.
-	Request = fakeserver.Request
+	// Clock is fake.Clock, the fake's injectable clock: advance it to
+	// expire tokens.
+	Clock = fake.Clock
+	// Fault is fake.Fault, a scripted misbehaviour of the fake.
+	Fault = fake.Fault
+	// Target is fake.Target: TokenCalls or APICalls.
+	Target = fake.Target
+	// Request is fake.Request, one entry of the request log.
+	Request = fake.Request
 )
 
-// Targets for Script.
+// Targets for Script: TokenCalls are requests to /oauth/token; APICalls
+// are all others.
 const (
-	TokenCalls = fakeserver.TokenCalls
-	APICalls   = fakeserver.APICalls
+	TokenCalls = fake.TokenCalls
+	APICalls   = fake.APICalls
 )
 
-// Scripted faults.
-var (
-	TooManyRequests = fakeserver.TooManyRequests
-	Status          = fakeserver.Status
-	Malformed       = fakeserver.Malformed
-	HTML            = fakeserver.HTML
-	Slow            = fakeserver.Slow
-	Reset           = fakeserver.Reset
-)
+// TooManyRequests is a 429 with First AML's error body (Auth0's at the
+// token endpoint, a GraphQL error on /graphql/) and a Retry-After header
+// of retryAfter (seconds or an HTTP date; "" sends none).
+func TooManyRequests(retryAfter string) Fault { return fake.TooManyRequests(retryAfter) }
 
-// NewClock returns a manual clock.
-func NewClock(start time.Time) *Clock { return fakeserver.NewClock(start) }
+// Status answers with code and First AML's error body for it.
+func Status(code int) Fault { return fake.Status(code) }
+
+// Malformed answers 200 with truncated JSON.
+func Malformed() Fault { return fake.Malformed() }
+
+// HTML answers code with an HTML error page, as a proxy in front of the
+// API does.
+func HTML(code int) Fault { return fake.HTML(code) }
+
+// Slow lets the request through after d.
+func Slow(d time.Duration) Fault { return fake.Slow(d) }
+
+// Reset cuts the connection in the middle of the body.
+func Reset() Fault { return fake.Reset() }
+
+// NewClock returns a manual clock that reads start until Advance moves it.
+func NewClock(start time.Time) *Clock { return fake.NewClock(start) }
 
 // Default credentials of the registered test client, and the documented
 // audience the token endpoint requires.
@@ -106,11 +124,20 @@ const (
 
 // Server is a running fake First AML API.
 type Server struct {
-	*fakeserver.Server
+	// URL is the fake's base URL, e.g. http://127.0.0.1:41234; TokenURL
+	// and GraphQLURL are under it.
+	URL string
 	// ClientID and ClientSecret are the registered client's credentials.
 	ClientID, ClientSecret string
-	// Issuer mints and checks the fake's tokens.
+	// Issuer mints and checks the fake's tokens. Its package is internal:
+	// call RevokeAccessTokens and RevokeToken instead.
 	Issuer *fakeserver.Issuer
+	// Server is the machinery the four fakes share, for this module's own
+	// benchmarks. Its package is internal: call the methods of Server
+	// instead.
+	Server *fakeserver.Server
+
+	samples []fake.Sample // what the fake started with
 
 	clock  *Clock
 	scopes []string
@@ -137,8 +164,10 @@ type options struct {
 // Option configures the fake.
 type Option func(*options)
 
-// WithClock makes token expiry, and the time cases are received, follow
-// clock. Optional; default: real time.
+// WithClock makes token expiry, the time cases are received and the
+// request log's times follow clock. Optional; default: a clock that
+// follows real time, which Advance (and the control API) moves ahead; nil
+// is real time, which nothing can advance.
 func WithClock(c *Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithTokenLifetime sets expires_in of issued tokens. Optional; default
@@ -192,6 +221,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 // Start starts a fake that runs until Close (the CLI's `complykit fake`).
 func Start(opts ...Option) (*Server, error) {
 	o := options{
+		clock:    &Clock{},
 		lifetime: 86400 * time.Second,
 		id:       DefaultClientID,
 		sec:      DefaultClientSecret,
@@ -218,6 +248,7 @@ func Start(opts ...Option) (*Server, error) {
 		schema:       schema,
 		orgs:         cloneOrgs(o.orgs),
 		cases:        cloneCases(o.cases),
+		samples:      listSamples(o.orgs, o.cases),
 	}
 	s.seq = 100500 + len(s.cases)
 	s.Issuer = fakeserver.NewIssuer("faml-", o.clock, o.lifetime)
@@ -236,11 +267,20 @@ func Start(opts ...Option) (*Server, error) {
 		Reporter:    o.reporter,
 		Addr:        o.addr,
 		Precheck:    s.precheck,
+		Clock:       o.clock,
+		Samples:     s.samples,
+		Control: []fakeserver.ControlEndpoint{
+			{Method: http.MethodPost, Path: "validation-errors", Serve: s.controlValidationErrors},
+		},
+		Info: func() map[string]any {
+			return map[string]any{"token_url": s.TokenURL(), "graphql_url": s.GraphQLURL(),
+				"client_id": s.ClientID, "client_secret": s.ClientSecret, "audience": Audience}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.Server = srv
+	s.Server, s.URL = srv, srv.URL
 	return s, nil
 }
 
@@ -255,8 +295,108 @@ func (s *Server) TokenURL() string { return s.URL + tokenPath }
 // GraphQLURL is the fake's GraphQL endpoint.
 func (s *Server) GraphQLURL() string { return s.URL + graphqlPath }
 
-// Clock returns the fake's clock (nil: real time).
+// ClientOptions returns the options that point a firstamlapi.Client at
+// the fake, its token and GraphQL endpoints, followed by extra:
+//
+//	client, err := firstamlapi.NewClient(srv.ClientID, srv.ClientSecret, srv.ClientOptions()...)
+func (s *Server) ClientOptions(extra ...option.Option) []option.Option {
+	return append([]option.Option{firstamlapi.WithTokenURL(s.TokenURL()), firstamlapi.WithGraphQLURL(s.GraphQLURL())}, extra...)
+}
+
+// Clock returns the fake's clock: the one WithClock gave, or by default
+// one that follows real time and that Advance moves ahead.
 func (s *Server) Clock() *Clock { return s.clock }
+
+// Close shuts the fake down, dropping open connections.
+func (s *Server) Close() { s.Server.Close() }
+
+// Script makes the next n requests of target fail with f, after the
+// faults scripted before.
+func (s *Server) Script(target Target, n int, f Fault) { s.Server.Script(target, n, f) }
+
+// ClearScript drops the faults scripted for target that no request has
+// consumed yet.
+func (s *Server) ClearScript(target Target) { s.Server.ClearScript(target) }
+
+// Requests returns a copy of the request log, in the order the fake
+// answered the requests.
+func (s *Server) Requests() []Request { return s.Server.Requests() }
+
+// RequestsSince returns the entries of the request log whose Seq is
+// greater than seq: give the Seq of the last entry seen to read only what
+// came after it.
+func (s *Server) RequestsSince(seq int) []Request { return s.Server.RequestsSince(seq) }
+
+// ResetRequests empties the request log and zeroes TokenRequests and
+// APIRequests.
+func (s *Server) ResetRequests() { s.Server.ResetRequests() }
+
+// TokenRequests counts requests to /oauth/token since the start or the
+// last ResetRequests.
+func (s *Server) TokenRequests() int { return s.Server.TokenRequests() }
+
+// APIRequests counts all other requests since the start or the last
+// ResetRequests.
+func (s *Server) APIRequests() int { return s.Server.APIRequests() }
+
+// RevokeAccessTokens revokes every token issued so far: the next GraphQL
+// request with one gets a 401.
+func (s *Server) RevokeAccessTokens() { s.Issuer.RevokeAccessTokens() }
+
+// RevokeToken revokes one token and reports whether the fake issued it.
+func (s *Server) RevokeToken(token string) bool { return s.Issuer.Revoke(token) }
+
+// ControlURL is the root of the fake's control API, URL + "/__complykit/"
+// (see package fake): what the methods of Server do, over HTTP.
+func (s *Server) ControlURL() string { return s.Server.ControlURL() }
+
+// Samples returns the records the fake was started with: the
+// organizations, their offices and the cases.
+func (s *Server) Samples() []fake.Sample { return slices.Clone(s.samples) }
+
+func listSamples(orgs []Organization, cases []Case) []fake.Sample {
+	var out []fake.Sample
+	for _, o := range orgs {
+		out = append(out, fake.Sample{Kind: "organization", ID: o.ID, Name: o.Name})
+		for _, off := range o.Offices {
+			out = append(out, fake.Sample{Kind: "office", ID: off.Key, Name: off.Name, Parent: "organization " + o.ID})
+		}
+	}
+	for _, c := range cases {
+		out = append(out, fake.Sample{Kind: "case", ID: c.ID, Name: c.Name, Parent: "organization " + c.OrganizationID})
+	}
+	return out
+}
+
+// controlValidationErrors is ScriptValidationErrors over HTTP.
+func (s *Server) controlValidationErrors(_ *http.Request, body []byte) (any, error) {
+	var in struct {
+		Times  *int `json:"times"`
+		Errors []struct {
+			Message   string `json:"message"`
+			FieldPath string `json:"field_path"`
+		} `json:"errors"`
+	}
+	if err := fakeserver.DecodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	times := 1
+	if in.Times != nil {
+		times = *in.Times
+	}
+	if times < 1 || times > 1000 || len(in.Errors) == 0 {
+		return nil, fmt.Errorf(`want {"times": 1 to 1000, "errors": [{"message": "...", "field_path": "..."}, ...]}`)
+	}
+	errs := make([]ValidationError, len(in.Errors))
+	for i, e := range in.Errors {
+		if e.Message == "" {
+			return nil, fmt.Errorf("errors[%d]: message is required", i)
+		}
+		errs[i] = ValidationError{Message: e.Message, FieldPath: e.FieldPath}
+	}
+	s.ScriptValidationErrors(times, errs...)
+	return map[string]int{"times": times}, nil
+}
 
 // ScriptValidationErrors makes the next n create mutations answer the
 // ValidationErrors union member with errs instead of creating a case.

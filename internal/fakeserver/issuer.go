@@ -13,35 +13,6 @@ import (
 	"time"
 )
 
-// Clock is the fakes' injectable clock. A nil *Clock is the real clock.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock returns a manual clock starting at start.
-func NewClock(start time.Time) *Clock { return &Clock{now: start} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	if c == nil {
-		return time.Now()
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves a manual clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	if c == nil {
-		panic("fakeserver: Advance on the real clock")
-	}
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // Errors the Issuer reports; the fakes turn them into each provider's
 // error body.
 var (
@@ -215,22 +186,60 @@ func (i *Issuer) Authenticate(accessToken string) (Grant, error) {
 
 // RevokeAccessTokens revokes every access token issued so far, as if the
 // provider had rotated its keys: the next API call with one gets a 401.
-func (i *Issuer) RevokeAccessTokens() {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	for t := range i.access {
-		i.revoked[t] = true
-	}
-}
+func (i *Issuer) RevokeAccessTokens() { i.RevokeAll(true, false) }
 
 // RevokeRefreshTokens revokes every refresh token, so the next refresh
 // grant gets invalid_grant (without counting as a reuse).
-func (i *Issuer) RevokeRefreshTokens() {
+func (i *Issuer) RevokeRefreshTokens() { i.RevokeAll(false, true) }
+
+// RevokeAll revokes every access token (access) and every refresh token
+// (refresh) issued so far, and returns how many it revoked that were not
+// revoked, spent or expired already.
+func (i *Issuer) RevokeAll(access, refresh bool) int {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	for _, r := range i.refresh {
-		r.revoked = true
+	n := 0
+	if access {
+		now := i.clock.Now()
+		for t, g := range i.access {
+			if !i.revoked[t] && now.Before(g.Expiry) {
+				n++
+			}
+			i.revoked[t] = true
+		}
 	}
+	if refresh {
+		for _, r := range i.refresh {
+			if !r.revoked && !r.used {
+				n++
+			}
+			r.revoked = true
+		}
+	}
+	return n
+}
+
+// Revoke revokes one access or refresh token and reports whether the
+// Issuer issued it.
+func (i *Issuer) Revoke(token string) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if _, ok := i.access[token]; ok {
+		i.revoked[token] = true
+		return true
+	}
+	if r, ok := i.refresh[token]; ok {
+		r.revoked = true
+		return true
+	}
+	return false
+}
+
+// Lifetime is the lifetime of the tokens issued from now on.
+func (i *Issuer) Lifetime() time.Duration {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.lifetime
 }
 
 // NewCode mints a single-use authorization code for g, bound to

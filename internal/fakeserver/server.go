@@ -26,76 +26,52 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/complykit/complykit-go/fake"
 	"github.com/complykit/complykit-go/internal/contract"
 	"github.com/complykit/complykit-go/specs"
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// Target selects which calls a scripted Fault applies to.
-type Target int
-
-const (
-	// TokenCalls are requests to the provider's token endpoint(s).
-	TokenCalls Target = iota + 1
-	// APICalls are all other requests.
-	APICalls
+// The shared types live in package fake, which documents them; these
+// aliases let the fakes' machinery (and this module's benchmarks) name
+// them as before.
+type (
+	// Target is fake.Target.
+	Target = fake.Target
+	// Fault is fake.Fault.
+	Fault = fake.Fault
+	// Request is fake.Request.
+	Request = fake.Request
+	// Clock is fake.Clock.
+	Clock = fake.Clock
 )
 
-// Fault is a scripted misbehaviour for the next call(s) of a Target.
-type Fault struct {
-	// Status is the status to answer with; 0 means 200.
-	Status int
-	// RetryAfter sets a Retry-After header (seconds or an HTTP date).
-	RetryAfter string
-	// Body is sent verbatim (malformed JSON, an HTML page). Empty means a
-	// provider-shaped error body for Status >= 400.
-	Body string
-	// ContentType of Body; default application/json.
-	ContentType string
-	// Delay holds the answer back (a slow server), bounded by the
-	// request's context.
-	Delay time.Duration
-	// StallBody sends the headers and the first half of Body, then waits
-	// this long before the rest (a slow body).
-	StallBody time.Duration
-	// Reset closes the connection in the middle of the body.
-	Reset bool
-	// Pass lets the request through to the real handler after Delay.
-	Pass bool
-}
+// Targets of Script: fake.TokenCalls and fake.APICalls.
+const (
+	TokenCalls = fake.TokenCalls
+	APICalls   = fake.APICalls
+)
 
-// TooManyRequests is a 429 with Retry-After.
-func TooManyRequests(retryAfter string) Fault { return Fault{Status: 429, RetryAfter: retryAfter} }
+// TooManyRequests is fake.TooManyRequests.
+func TooManyRequests(retryAfter string) Fault { return fake.TooManyRequests(retryAfter) }
 
-// Status answers with a provider-shaped error body and the status.
-func Status(code int) Fault { return Fault{Status: code} }
+// Status is fake.Status.
+func Status(code int) Fault { return fake.Status(code) }
 
-// Malformed answers 200 with truncated JSON.
-func Malformed() Fault { return Fault{Status: 200, Body: `{"object":"list","data":[{"id":`} }
+// Malformed is fake.Malformed.
+func Malformed() Fault { return fake.Malformed() }
 
-// HTML answers with an HTML error page, as a proxy in front of an API does.
-func HTML(code int) Fault {
-	return Fault{Status: code, ContentType: "text/html; charset=utf-8",
-		Body: "<html><head><title>" + strconv.Itoa(code) + " " + http.StatusText(code) + "</title></head><body><h1>" + http.StatusText(code) + "</h1></body></html>"}
-}
+// HTML is fake.HTML.
+func HTML(code int) Fault { return fake.HTML(code) }
 
-// Slow lets the request through after d.
-func Slow(d time.Duration) Fault { return Fault{Delay: d, Pass: true} }
+// Slow is fake.Slow.
+func Slow(d time.Duration) Fault { return fake.Slow(d) }
 
-// Reset cuts the connection mid-body.
-func Reset() Fault { return Fault{Reset: true} }
+// Reset is fake.Reset.
+func Reset() Fault { return fake.Reset() }
 
-// Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	Query  string
-	Header http.Header
-	Body   []byte
-	Token  bool   // sent to a token endpoint
-	Status int    // what the fake answered
-	Error  string // the contract violation or auth failure, if any
-}
+// NewClock is fake.NewClock.
+func NewClock(start time.Time) *Clock { return fake.NewClock(start) }
 
 // Config describes one provider's fake.
 type Config struct {
@@ -129,6 +105,31 @@ type Config struct {
 	// the contract cannot express. body is the request body, which
 	// Precheck must not modify. It returns 0 to let the request through.
 	Precheck func(r *http.Request, body []byte, token bool) (status int, code, message string)
+
+	// Clock is the fake's clock: the request log's times and the control
+	// API's clock endpoints follow it. nil is real time, which the
+	// control API cannot advance.
+	Clock *Clock
+	// Revoker revokes tokens for the control API. Default: Issuer.
+	Revoker Revoker
+	// Control adds the fake's own endpoints to the control API.
+	Control []ControlEndpoint
+	// Info adds the fake's facts (URLs, credentials) to the control API's
+	// index, GET /__complykit/.
+	Info func() map[string]any
+	// Samples are the records the fake starts with, for the index.
+	Samples []fake.Sample
+}
+
+// Revoker revokes tokens: an Issuer, or a fake's wrapper of one that also
+// knows tokens the Issuer did not mint (CloudCompli's UI tokens).
+type Revoker interface {
+	// Revoke revokes one access or refresh token and reports whether it
+	// was known.
+	Revoke(token string) bool
+	// RevokeAll revokes every access token (access) and every refresh
+	// token (refresh), and returns how many were live.
+	RevokeAll(access, refresh bool) int
 }
 
 // Server is a running fake.
@@ -143,10 +144,13 @@ type Server struct {
 	mu     sync.Mutex
 	faults map[Target][]Fault
 	log    []Request
+	seq    int // of the last entry logged
 
 	tokenCalls atomic.Int64
 	apiCalls   atomic.Int64
 	reqSeq     atomic.Int64
+
+	control map[string]map[string]controlFunc // path below the prefix -> method -> handler
 }
 
 // Start starts a fake on loopback.
@@ -161,7 +165,11 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.IsTokenPath == nil {
 		cfg.IsTokenPath = func(string) bool { return false }
 	}
+	if cfg.Revoker == nil && cfg.Issuer != nil {
+		cfg.Revoker = cfg.Issuer
+	}
 	s := &Server{cfg: cfg, validator: contract.New(doc), faults: map[Target][]Fault{}}
+	s.control = s.controlRoutes()
 	s.srv = httptest.NewUnstartedServer(s)
 	if cfg.Addr != "" {
 		l, err := net.Listen("tcp", cfg.Addr)
@@ -194,24 +202,76 @@ func (s *Server) Script(target Target, n int, f Fault) {
 
 // ClearScript drops the faults scripted for target that no call has
 // consumed yet.
-func (s *Server) ClearScript(target Target) {
+func (s *Server) ClearScript(target Target) { s.clearScript(target) }
+
+func (s *Server) clearScript(target Target) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	n := len(s.faults[target])
 	delete(s.faults, target)
+	return n
 }
 
-// TokenRequests counts requests to the token endpoint(s).
+// Pending returns the faults scripted for target that no call has consumed
+// yet, in order.
+func (s *Server) Pending(target Target) []Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Fault(nil), s.faults[target]...)
+}
+
+// TokenRequests counts requests to the token endpoint(s) since the start
+// or the last ResetRequests.
 func (s *Server) TokenRequests() int { return int(s.tokenCalls.Load()) }
 
-// APIRequests counts all other requests.
+// APIRequests counts all other requests since the start or the last
+// ResetRequests.
 func (s *Server) APIRequests() int { return int(s.apiCalls.Load()) }
 
 // Requests returns a copy of the request log.
-func (s *Server) Requests() []Request {
+func (s *Server) Requests() []Request { return s.RequestsSince(0) }
+
+// RequestsSince returns a copy of the entries of the request log whose Seq
+// is greater than seq.
+func (s *Server) RequestsSince(seq int) []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.log...)
+	// Seq grows by one per entry, so the entries after seq are a suffix.
+	i := len(s.log) - (s.seq - seq)
+	if i < 0 {
+		i = 0
+	}
+	if i > len(s.log) {
+		i = len(s.log)
+	}
+	return append([]Request(nil), s.log[i:]...)
 }
+
+// ResetRequests empties the request log and zeroes TokenRequests and
+// APIRequests; Seq numbers go on from where they were. It returns how
+// many entries it dropped.
+func (s *Server) ResetRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.log)
+	s.log = nil
+	s.tokenCalls.Store(0)
+	s.apiCalls.Store(0)
+	return n
+}
+
+// LastSeq is the Seq of the last entry logged, 0 before the first.
+func (s *Server) LastSeq() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}
+
+// Clock returns the fake's clock (nil: real time).
+func (s *Server) Clock() *Clock { return s.cfg.Clock }
+
+// ControlURL is the root of the fake's control API.
+func (s *Server) ControlURL() string { return s.URL + fake.ControlPrefix }
 
 func (s *Server) nextFault(t Target) (Fault, bool) {
 	s.mu.Lock()
@@ -227,18 +287,35 @@ func (s *Server) nextFault(t Target) (Fault, bool) {
 // maxRequestBody bounds what the fake reads of a request.
 const maxRequestBody = 10 << 20
 
+// ServeHTTP serves the fake: the control API under fake.ControlPrefix,
+// the provider's API everywhere else.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isControlPath(r.URL.Path) {
+		s.serveControl(w, r)
+		return
+	}
+	arrived := s.cfg.Clock.Now()
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	r.Body.Close()
 	isToken := s.cfg.IsTokenPath(r.URL.Path)
-	entry := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, Token: isToken}
+	entry := Request{Time: arrived, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, Token: isToken}
+	// The entry is logged when the status goes out, before the client can
+	// have read the answer, so a test that reads the log after a call
+	// sees the call's entries; or at the end, for a request never
+	// answered.
 	rec := &statusRecorder{ResponseWriter: w}
-	defer func() {
-		entry.Status = rec.status
-		s.mu.Lock()
-		s.log = append(s.log, entry)
-		s.mu.Unlock()
-	}()
+	var once sync.Once
+	rec.onStatus = func() {
+		once.Do(func() {
+			entry.Status = rec.status
+			s.mu.Lock()
+			s.seq++
+			entry.Seq = s.seq
+			s.log = append(s.log, entry)
+			s.mu.Unlock()
+		})
+	}
+	defer rec.onStatus()
 	w.Header().Set("X-Request-Id", "req-"+strconv.FormatInt(s.reqSeq.Add(1), 10))
 	target := APICalls
 	if isToken {
@@ -433,22 +510,26 @@ func oneLine(s string) string {
 	return s
 }
 
-// statusRecorder remembers the status written through it.
+// statusRecorder remembers the status written through it, and calls
+// onStatus before the status (or a hijacked connection's first byte)
+// reaches the client.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func()
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
+		r.onStatus()
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.WriteHeader(http.StatusOK)
 	}
 	return r.ResponseWriter.Write(b)
 }
@@ -460,6 +541,7 @@ func (r *statusRecorder) Flush() {
 }
 
 func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	r.onStatus()
 	hj, ok := r.ResponseWriter.(http.Hijacker)
 	if !ok {
 		return nil, nil, errors.New("hijacking not supported")

@@ -28,9 +28,12 @@
 // answers), read the request log and count token requests.
 //
 //	srv := stemstest.NewServer(t)
-//	client, _ := stemsapi.NewClient(srv.URL,
-//		stemsapi.Password(srv.ClientID, srv.ClientSecret, stemstest.DefaultUsername, stemstest.DefaultPassword),
-//		stemsapi.WithTokenURL(srv.TokenURL()), stemsapi.WithCompany(stemstest.DefaultCompany))
+//	client, err := stemsapi.NewClient(srv.URL, srv.Credentials(), srv.ClientOptions()...)
+//
+// ClientOptions points the token endpoint at the fake too: without it the
+// password grant would go to the real Stems Accounts. The same scripting
+// is there over HTTP, under ControlURL, for tests in other languages: see
+// package fake.
 //
 // The fake serves the Stems Accounts paths (/auth/connect/...) and the API
 // paths (/hazards, /events/...) on one loopback origin.
@@ -42,6 +45,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -51,41 +55,57 @@ import (
 	"testing"
 	"time"
 
+	"github.com/complykit/complykit-go/fake"
 	"github.com/complykit/complykit-go/gen/stems"
 	"github.com/complykit/complykit-go/internal/fakeserver"
+	"github.com/complykit/complykit-go/option"
+	"github.com/complykit/complykit-go/stemsapi"
 )
 
-// Re-exported machinery, so tests can script the fake.
+// Re-exported from package fake, which documents them once for all four
+// fakes: a test of several providers can use either name.
 type (
-	// Clock is an injectable clock; advance it to expire tokens.
-	Clock = fakeserver.Clock
-	// Fault is a scripted failure.
-	Fault = fakeserver.Fault
-	// Target selects token calls or API calls.
-	Target = fakeserver.Target
-	// Request is one logged request.
-	Request = fakeserver.Request
+	// Clock is fake.Clock, the fake's injectable clock: advance it to
+	// expire tokens.
+	Clock = fake.Clock
+	// Fault is fake.Fault, a scripted misbehaviour of the fake.
+	Fault = fake.Fault
+	// Target is fake.Target: TokenCalls or APICalls.
+	Target = fake.Target
+	// Request is fake.Request, one entry of the request log.
+	Request = fake.Request
 )
 
 // Targets for Script. TokenCalls are the Stems Accounts endpoints (token and
 // authorize); APICalls are all others.
 const (
-	TokenCalls = fakeserver.TokenCalls
-	APICalls   = fakeserver.APICalls
+	TokenCalls = fake.TokenCalls
+	APICalls   = fake.APICalls
 )
 
-// Scripted faults.
-var (
-	TooManyRequests = fakeserver.TooManyRequests
-	Status          = fakeserver.Status
-	Malformed       = fakeserver.Malformed
-	HTML            = fakeserver.HTML
-	Slow            = fakeserver.Slow
-	Reset           = fakeserver.Reset
-)
+// TooManyRequests is a 429 with Stems' error body and a Retry-After header
+// of retryAfter (seconds or an HTTP date; "" sends none).
+func TooManyRequests(retryAfter string) Fault { return fake.TooManyRequests(retryAfter) }
 
-// NewClock returns a manual clock.
-func NewClock(start time.Time) *Clock { return fakeserver.NewClock(start) }
+// Status answers with code and Stems' error body ({error, message} from
+// the API, {error, error_description} from Stems Accounts).
+func Status(code int) Fault { return fake.Status(code) }
+
+// Malformed answers 200 with truncated JSON.
+func Malformed() Fault { return fake.Malformed() }
+
+// HTML answers code with an HTML error page, as a proxy in front of the
+// API does.
+func HTML(code int) Fault { return fake.HTML(code) }
+
+// Slow lets the request through after d.
+func Slow(d time.Duration) Fault { return fake.Slow(d) }
+
+// Reset cuts the connection in the middle of the body.
+func Reset() Fault { return fake.Reset() }
+
+// NewClock returns a manual clock that reads start until Advance moves it.
+func NewClock(start time.Time) *Clock { return fake.NewClock(start) }
 
 // Default credentials and companies. The user and company are the docs'
 // own examples (john.smith@contoso.com, X-Company-Context: 234).
@@ -115,15 +135,24 @@ type user struct {
 
 // Server is a running fake Stems API and Stems Accounts.
 type Server struct {
-	*fakeserver.Server
+	// URL is the fake's base URL, e.g. http://127.0.0.1:41234: the API
+	// root (NewClient's baseURL), with Stems Accounts under /auth/connect/.
+	URL string
 	// ClientID and ClientSecret are the registered API client's
 	// credentials; ClientSecret is "" for a public client (PKCE only).
 	ClientID, ClientSecret string
-	// Issuer mints and checks the fake's tokens.
+	// Issuer mints and checks the fake's tokens. Its package is internal:
+	// call RevokeAccessTokens, RevokeRefreshTokens and RevokeToken
+	// instead.
 	Issuer *fakeserver.Issuer
+	// Server is the machinery the four fakes share, for this module's own
+	// benchmarks. Its package is internal: call the methods of Server
+	// instead.
+	Server *fakeserver.Server
 
 	clock         *Clock
 	authorizeUser string
+	samples       []fake.Sample
 
 	mu    sync.Mutex
 	users map[string]user
@@ -144,38 +173,45 @@ type options struct {
 // Option configures the fake.
 type Option func(*options)
 
-// WithClock makes token expiry follow clock.
+// WithClock makes token and code expiry, and the request log's times,
+// follow clock. Optional. Default: a clock that follows real time, which
+// Advance (and the control API) moves ahead; nil is real time, which
+// nothing can advance.
 func WithClock(c *Clock) Option { return func(o *options) { o.clock = c } }
 
-// WithTokenLifetime sets expires_in of issued tokens (default 1800 s, as
-// documented).
+// WithTokenLifetime sets expires_in of issued tokens. Optional. Default
+// 1800 s, as documented.
 func WithTokenLifetime(d time.Duration) Option { return func(o *options) { o.lifetime = d } }
 
-// WithClient registers different client credentials. An empty secret makes
-// a public client: it sends no secret, and the authorize endpoint requires
-// a PKCE code challenge from it.
+// WithClient registers different client credentials. Optional. Default
+// DefaultClientID and DefaultClientSecret. An empty secret makes a public
+// client: it sends no secret, and the authorize endpoint requires a PKCE
+// code challenge from it.
 func WithClient(id, secret string) Option { return func(o *options) { o.id, o.sec = id, secret } }
 
 // WithUser adds a user (or replaces the one with the same username), a
-// member of companies.
+// member of companies. Optional: the default user is DefaultUsername,
+// a member of DefaultCompany and OtherCompany.
 func WithUser(username, password string, companies ...string) Option {
 	return func(o *options) {
 		o.users = append(o.users, user{username: username, password: password, companies: append([]string(nil), companies...)})
 	}
 }
 
-// WithAuthorizeUser names the user the authorize endpoint signs in (default
-// DefaultUsername). A login_hint naming another known user overrides it for
-// one request.
+// WithAuthorizeUser names the user the authorize endpoint signs in.
+// Optional. Default DefaultUsername. A login_hint naming another known
+// user overrides it for one request.
 func WithAuthorizeUser(username string) Option {
 	return func(o *options) { o.authorizeUser = username }
 }
 
 // WithAddr listens on addr (host:port) instead of a free loopback port.
+// Optional.
 func WithAddr(addr string) Option { return func(o *options) { o.addr = addr } }
 
-// WithReporter receives contract violations of the fake's own responses
-// (NewServer reports them with t.Errorf).
+// WithReporter receives contract violations of the fake's own responses.
+// Optional. Default: the standard logger (NewServer reports them with
+// t.Errorf).
 func WithReporter(f func(string)) Option { return func(o *options) { o.reporter = f } }
 
 // NewServer starts a fake for the test and closes it when the test ends.
@@ -194,6 +230,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 // Start starts a fake that runs until Close (the CLI's `complykit fake`).
 func Start(opts ...Option) (*Server, error) {
 	o := options{
+		clock:         &Clock{},
 		lifetime:      1800 * time.Second,
 		id:            DefaultClientID,
 		sec:           DefaultClientSecret,
@@ -217,6 +254,7 @@ func Start(opts ...Option) (*Server, error) {
 		data:          sampleData(),
 		seq:           5000,
 	}
+	s.samples = s.sampleList()
 	for _, u := range o.users {
 		if u.username == "" || u.password == "" {
 			return nil, errors.New("stemstest: WithUser: username and password are required")
@@ -243,11 +281,18 @@ func Start(opts ...Option) (*Server, error) {
 		Issuer:      s.Issuer,
 		Reporter:    o.reporter,
 		Addr:        o.addr,
+		Clock:       o.clock,
+		Samples:     s.samples,
+		Info: func() map[string]any {
+			return map[string]any{"token_url": s.TokenURL(), "authorize_url": s.AuthorizeURL(),
+				"client_id": s.ClientID, "client_secret": s.ClientSecret,
+				"username": DefaultUsername, "password": DefaultPassword, "company": DefaultCompany}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.Server = srv
+	s.Server, s.URL = srv, srv.URL
 	return s, nil
 }
 
@@ -265,12 +310,129 @@ func (s *Server) TokenURL() string { return s.URL + tokenPath }
 // AuthorizeURL is the fake's authorize endpoint.
 func (s *Server) AuthorizeURL() string { return s.URL + authorizePath }
 
-// Clock returns the fake's clock (nil: real time).
+// Credentials returns the password grant of the default user
+// (DefaultUsername) with the registered client, for stemsapi.NewClient.
+func (s *Server) Credentials() *stemsapi.PasswordCredentials {
+	return stemsapi.Password(s.ClientID, s.ClientSecret, DefaultUsername, DefaultPassword)
+}
+
+// ClientOptions returns the options that point a stemsapi.Client with
+// password credentials at the fake, its token endpoint and
+// DefaultCompany, followed by extra (a later WithCompany wins):
+//
+//	client, err := stemsapi.NewClient(srv.URL, srv.Credentials(), srv.ClientOptions()...)
+//
+// For AuthorizedUser credentials, whose flow brings its own token
+// endpoint, give AuthCodeFlowOptions to NewAuthCodeFlow instead.
+func (s *Server) ClientOptions(extra ...option.Option) []option.Option {
+	return append([]option.Option{stemsapi.WithTokenURL(s.TokenURL()), stemsapi.WithCompany(DefaultCompany)}, extra...)
+}
+
+// AuthCodeFlowOptions returns the options that point
+// stemsapi.NewAuthCodeFlow at the fake's authorize and token endpoints,
+// followed by extra.
+func (s *Server) AuthCodeFlowOptions(extra ...option.Option) []option.Option {
+	return append([]option.Option{stemsapi.WithAuthURL(s.AuthorizeURL()), stemsapi.WithTokenURL(s.TokenURL())}, extra...)
+}
+
+// Clock returns the fake's clock: the one WithClock gave, or by default
+// one that follows real time and that Advance moves ahead.
 func (s *Server) Clock() *Clock { return s.clock }
 
 // ReusedRefreshTokens counts refresh grants that presented a refresh token
 // already spent: a client that loses a rotated refresh token shows up here.
 func (s *Server) ReusedRefreshTokens() int64 { return s.Issuer.ReusedRefreshTokens() }
+
+// Close shuts the fake down, dropping open connections.
+func (s *Server) Close() { s.Server.Close() }
+
+// Script makes the next n requests of target fail with f, after the
+// faults scripted before.
+func (s *Server) Script(target Target, n int, f Fault) { s.Server.Script(target, n, f) }
+
+// ClearScript drops the faults scripted for target that no request has
+// consumed yet.
+func (s *Server) ClearScript(target Target) { s.Server.ClearScript(target) }
+
+// Requests returns a copy of the request log, in the order the fake
+// answered the requests.
+func (s *Server) Requests() []Request { return s.Server.Requests() }
+
+// RequestsSince returns the entries of the request log whose Seq is
+// greater than seq: give the Seq of the last entry seen to read only what
+// came after it.
+func (s *Server) RequestsSince(seq int) []Request { return s.Server.RequestsSince(seq) }
+
+// ResetRequests empties the request log and zeroes TokenRequests and
+// APIRequests.
+func (s *Server) ResetRequests() { s.Server.ResetRequests() }
+
+// TokenRequests counts requests to the Stems Accounts endpoints (token and
+// authorize) since the start or the last ResetRequests.
+func (s *Server) TokenRequests() int { return s.Server.TokenRequests() }
+
+// APIRequests counts all other requests since the start or the last
+// ResetRequests.
+func (s *Server) APIRequests() int { return s.Server.APIRequests() }
+
+// RevokeAccessTokens revokes every access token issued so far: the next
+// API call with one gets a 401.
+func (s *Server) RevokeAccessTokens() { s.Issuer.RevokeAccessTokens() }
+
+// RevokeRefreshTokens revokes every refresh token issued so far: the next
+// refresh grant gets invalid_grant (without counting as a reuse).
+func (s *Server) RevokeRefreshTokens() { s.Issuer.RevokeRefreshTokens() }
+
+// RevokeToken revokes one access or refresh token and reports whether the
+// fake issued it.
+func (s *Server) RevokeToken(token string) bool { return s.Issuer.Revoke(token) }
+
+// ControlURL is the root of the fake's control API, URL + "/__complykit/"
+// (see package fake): what the methods of Server do, over HTTP.
+func (s *Server) ControlURL() string { return s.Server.ControlURL() }
+
+// Samples returns the records the fake was started with: the companies,
+// and each company's hazards, hazards submitted for approval and events.
+func (s *Server) Samples() []fake.Sample { return slices.Clone(s.samples) }
+
+// sampleList lists the data the fake starts with. s.mu need not be held:
+// Start calls it before serving.
+func (s *Server) sampleList() []fake.Sample {
+	companies := map[string]string{
+		DefaultCompany: "the default user's company",
+		OtherCompany:   "the default user's other company",
+		ForeignCompany: "not the default user's: 403",
+	}
+	ids := slices.Sorted(maps.Keys(s.data))
+	var out []fake.Sample
+	for _, c := range ids {
+		out = append(out, fake.Sample{Kind: "company", ID: c, Name: companies[c]})
+	}
+	title := func(m map[string]any) (string, string) {
+		id, _ := idOf(m["id"])
+		t, _ := m["title"].(string)
+		return id, t
+	}
+	for _, c := range ids {
+		d, parent := s.data[c], "company "+c
+		for _, h := range d.hazards {
+			id, t := title(h)
+			out = append(out, fake.Sample{Kind: "hazard", ID: id, Name: t, Parent: parent})
+		}
+		for _, a := range d.approvals {
+			id, t := title(a.AdditionalProperties)
+			out = append(out, fake.Sample{Kind: "hazard approval", ID: id, Name: t, Parent: parent})
+		}
+		for _, id := range d.eventOrder {
+			name := ""
+			if det := d.events[id].EventDetails; det != nil {
+				name = deref(det.Subheading)
+			}
+			out = append(out, fake.Sample{Kind: "event", ID: id, Name: name, Parent: parent})
+		}
+	}
+	return out
+}
 
 // Hazards returns a copy of the approved hazards of company, as GET
 // /hazards would.

@@ -11,50 +11,71 @@
 // requests.
 //
 //	srv := stenntest.NewServer(t)
-//	client, _ := stennapi.NewClient(srv.ClientID, srv.ClientSecret, stennapi.WithBaseURL(srv.URL))
+//	client, err := stennapi.NewClient(srv.ClientID, srv.ClientSecret, srv.ClientOptions()...)
+//
+// The same scripting is there over HTTP, under ControlURL, for tests in
+// other languages: see package fake.
 package stenntest
 
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/complykit/complykit-go/fake"
 	"github.com/complykit/complykit-go/gen/stenn"
 	"github.com/complykit/complykit-go/internal/fakeserver"
+	"github.com/complykit/complykit-go/option"
+	"github.com/complykit/complykit-go/stennapi"
 )
 
-// Re-exported machinery, so tests can script the fake.
+// Re-exported from package fake, which documents them once for all four
+// fakes: a test of several providers can use either name.
 type (
-	// Clock is an injectable clock; advance it to expire tokens.
-	Clock = fakeserver.Clock
-	// Fault is a scripted failure.
-	Fault = fakeserver.Fault
-	// Target selects token calls or API calls.
-	Target = fakeserver.Target
-	// Request is one logged request.
-	Request = fakeserver.Request
+	// Clock is fake.Clock, the fake's injectable clock: advance it to
+	// expire tokens.
+	Clock = fake.Clock
+	// Fault is fake.Fault, a scripted misbehaviour of the fake.
+	Fault = fake.Fault
+	// Target is fake.Target: TokenCalls or APICalls.
+	Target = fake.Target
+	// Request is fake.Request, one entry of the request log.
+	Request = fake.Request
 )
 
-// Targets for Script.
+// Targets for Script: TokenCalls are requests to the token endpoints
+// (/auth/v1/token, /sandbox/auth/v1/token); APICalls are all others.
 const (
-	TokenCalls = fakeserver.TokenCalls
-	APICalls   = fakeserver.APICalls
+	TokenCalls = fake.TokenCalls
+	APICalls   = fake.APICalls
 )
 
-// Scripted faults.
-var (
-	TooManyRequests = fakeserver.TooManyRequests
-	Status          = fakeserver.Status
-	Malformed       = fakeserver.Malformed
-	HTML            = fakeserver.HTML
-	Slow            = fakeserver.Slow
-	Reset           = fakeserver.Reset
-)
+// TooManyRequests is a 429 with Stenn's error body and a Retry-After
+// header of retryAfter (seconds or an HTTP date; "" sends none).
+func TooManyRequests(retryAfter string) Fault { return fake.TooManyRequests(retryAfter) }
 
-// NewClock returns a manual clock.
-func NewClock(start time.Time) *Clock { return fakeserver.NewClock(start) }
+// Status answers with code and Stenn's error body ({message,
+// exception_key}).
+func Status(code int) Fault { return fake.Status(code) }
+
+// Malformed answers 200 with truncated JSON.
+func Malformed() Fault { return fake.Malformed() }
+
+// HTML answers code with an HTML error page, as a proxy in front of the
+// API does.
+func HTML(code int) Fault { return fake.HTML(code) }
+
+// Slow lets the request through after d.
+func Slow(d time.Duration) Fault { return fake.Slow(d) }
+
+// Reset cuts the connection in the middle of the body.
+func Reset() Fault { return fake.Reset() }
+
+// NewClock returns a manual clock that reads start until Advance moves it.
+func NewClock(start time.Time) *Clock { return fake.NewClock(start) }
 
 // Default credentials of the registered test client.
 const (
@@ -64,14 +85,22 @@ const (
 
 // Server is a running fake Stenn API.
 type Server struct {
-	*fakeserver.Server
+	// URL is the fake's base URL, e.g. http://127.0.0.1:41234: the API
+	// root, with the token endpoint at /auth/v1/token.
+	URL string
 	// ClientID and ClientSecret are the registered client's credentials.
 	ClientID, ClientSecret string
-	// Issuer mints and checks the fake's tokens.
+	// Issuer mints and checks the fake's tokens. Its package is internal:
+	// call RevokeAccessTokens and RevokeToken instead.
 	Issuer *fakeserver.Issuer
+	// Server is the machinery the four fakes share, for this module's own
+	// benchmarks. Its package is internal: call the methods of Server
+	// instead.
+	Server *fakeserver.Server
 
 	clock     *Clock
 	companies []stenn.Company
+	samples   []fake.Sample
 }
 
 type options struct {
@@ -86,23 +115,31 @@ type options struct {
 // Option configures the fake.
 type Option func(*options)
 
-// WithClock makes token expiry follow clock.
+// WithClock makes token expiry and the request log's times follow clock.
+// Optional. Default: a clock that follows real time, which Advance (and
+// the control API) moves ahead; nil is real time, which nothing can
+// advance.
 func WithClock(c *Clock) Option { return func(o *options) { o.clock = c } }
 
-// WithTokenLifetime sets expires_in of issued tokens (default 86400 s, as documented).
+// WithTokenLifetime sets expires_in of issued tokens. Optional. Default
+// 86400 s, as documented.
 func WithTokenLifetime(d time.Duration) Option { return func(o *options) { o.lifetime = d } }
 
-// WithCompanies replaces the sample companies.
+// WithCompanies replaces the sample companies. Optional. Default
+// SampleCompanies.
 func WithCompanies(c []stenn.Company) Option { return func(o *options) { o.companies = c } }
 
-// WithClient registers different client credentials.
+// WithClient registers different client credentials. Optional. Default
+// DefaultClientID and DefaultClientSecret.
 func WithClient(id, secret string) Option { return func(o *options) { o.id, o.sec = id, secret } }
 
 // WithAddr listens on addr (host:port) instead of a free loopback port.
+// Optional.
 func WithAddr(addr string) Option { return func(o *options) { o.addr = addr } }
 
-// WithReporter receives contract violations of the fake's own responses
-// (NewServer reports them with t.Errorf).
+// WithReporter receives contract violations of the fake's own responses.
+// Optional. Default: the standard logger (NewServer reports them with
+// t.Errorf).
 func WithReporter(f func(string)) Option { return func(o *options) { o.reporter = f } }
 
 // NewServer starts a fake for the test and closes it when the test ends.
@@ -120,11 +157,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 
 // Start starts a fake that runs until Close (the CLI's `complykit fake`).
 func Start(opts ...Option) (*Server, error) {
-	o := options{lifetime: 86400 * time.Second, id: DefaultClientID, sec: DefaultClientSecret, companies: SampleCompanies()}
+	o := options{clock: &Clock{}, lifetime: 86400 * time.Second, id: DefaultClientID, sec: DefaultClientSecret, companies: SampleCompanies()}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{ClientID: o.id, ClientSecret: o.sec, clock: o.clock, companies: o.companies}
+	s := &Server{ClientID: o.id, ClientSecret: o.sec, clock: o.clock, companies: o.companies, samples: samples(o.companies)}
 	s.Issuer = fakeserver.NewIssuer("stenn-", o.clock, o.lifetime)
 	isToken := func(p string) bool { return strings.HasSuffix(p, "/auth/v1/token") }
 	strict := stenn.NewStrictHandlerWithOptions(&api{s}, nil, stenn.StrictHTTPServerOptions{
@@ -143,19 +180,104 @@ func Start(opts ...Option) (*Server, error) {
 		Issuer:      s.Issuer,
 		Reporter:    o.reporter,
 		Addr:        o.addr,
+		Clock:       o.clock,
+		Samples:     s.samples,
+		Info: func() map[string]any {
+			return map[string]any{"token_url": s.TokenURL(), "client_id": s.ClientID, "client_secret": s.ClientSecret}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.Server = srv
+	s.Server, s.URL = srv, srv.URL
 	return s, nil
 }
 
 // TokenURL is the fake's token endpoint.
 func (s *Server) TokenURL() string { return s.URL + "/auth/v1/token" }
 
-// Clock returns the fake's clock (nil: real time).
+// ClientOptions returns the options that point a stennapi.Client at the
+// fake, API root and token endpoint, followed by extra:
+//
+//	client, err := stennapi.NewClient(srv.ClientID, srv.ClientSecret, srv.ClientOptions()...)
+func (s *Server) ClientOptions(extra ...option.Option) []option.Option {
+	return append([]option.Option{stennapi.WithBaseURL(s.URL), stennapi.WithTokenURL(s.TokenURL())}, extra...)
+}
+
+// Clock returns the fake's clock: the one WithClock gave, or by default
+// one that follows real time and that Advance moves ahead.
 func (s *Server) Clock() *Clock { return s.clock }
+
+// Close shuts the fake down, dropping open connections.
+func (s *Server) Close() { s.Server.Close() }
+
+// Script makes the next n requests of target fail with f, after the
+// faults scripted before.
+func (s *Server) Script(target Target, n int, f Fault) { s.Server.Script(target, n, f) }
+
+// ClearScript drops the faults scripted for target that no request has
+// consumed yet.
+func (s *Server) ClearScript(target Target) { s.Server.ClearScript(target) }
+
+// Requests returns a copy of the request log, in the order the fake
+// answered the requests.
+func (s *Server) Requests() []Request { return s.Server.Requests() }
+
+// RequestsSince returns the entries of the request log whose Seq is
+// greater than seq: give the Seq of the last entry seen to read only what
+// came after it.
+func (s *Server) RequestsSince(seq int) []Request { return s.Server.RequestsSince(seq) }
+
+// ResetRequests empties the request log and zeroes TokenRequests and
+// APIRequests.
+func (s *Server) ResetRequests() { s.Server.ResetRequests() }
+
+// TokenRequests counts requests to the token endpoints since the start or
+// the last ResetRequests.
+func (s *Server) TokenRequests() int { return s.Server.TokenRequests() }
+
+// APIRequests counts all other requests since the start or the last
+// ResetRequests.
+func (s *Server) APIRequests() int { return s.Server.APIRequests() }
+
+// RevokeAccessTokens revokes every token issued so far: the next API call
+// with one gets a 401.
+func (s *Server) RevokeAccessTokens() { s.Issuer.RevokeAccessTokens() }
+
+// RevokeToken revokes one token and reports whether the fake issued it.
+func (s *Server) RevokeToken(token string) bool { return s.Issuer.Revoke(token) }
+
+// ControlURL is the root of the fake's control API, URL + "/__complykit/"
+// (see package fake): what the methods of Server do, over HTTP.
+func (s *Server) ControlURL() string { return s.Server.ControlURL() }
+
+// Samples returns the records the fake was started with: the companies
+// and their contacts.
+func (s *Server) Samples() []fake.Sample { return slices.Clone(s.samples) }
+
+func samples(companies []stenn.Company) []fake.Sample {
+	var out []fake.Sample
+	for _, c := range companies {
+		out = append(out, fake.Sample{Kind: "company", ID: c.Id, Name: deref(c.Name)})
+	}
+	for _, c := range companies {
+		if c.Contacts == nil {
+			continue
+		}
+		for _, ct := range c.Contacts.Data {
+			name := strings.TrimSpace(deref(ct.FirstName) + " " + deref(ct.LastName))
+			out = append(out, fake.Sample{Kind: "contact", ID: ct.Id, Name: name, Parent: "company " + c.Id})
+		}
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
 
 func errorBody(token bool, status int, code, message string) any {
 	msg := message
