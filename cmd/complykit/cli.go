@@ -123,6 +123,17 @@ secrets need not be typed on a command line.
 		return nil, err
 	}
 	root.AddCommand(a.demoCmd(), a.tokenCmd(), call, a.fakeCmd())
+	// cobra's completion command, made now rather than at Execute so that
+	// it is in the tree the README's flag table is made from, and so that
+	// an unknown shell is a usage error rather than help and exit 0.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Use = "completion <bash|zsh|fish|powershell>"
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = groupRun("shell")
+		}
+	}
 	walk(root, func(c *cobra.Command) {
 		// What cobra uses for its own "unknown command" error, for ours.
 		c.SuggestionsMinimumDistance = 2

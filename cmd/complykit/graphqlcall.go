@@ -81,6 +81,8 @@ var loadGQLSpec = sync.OnceValues(func() (*gqlSpec, error) {
 		short: "Send any GraphQL request, as written",
 		long: `Send any GraphQL request, as written, through the authenticated client.
 
+Parameters: none (the variables go in the body)
+
 Body (--body FILE or -, JSON, required): {"query": "...", "variables": {...}, "operationName": "..."}
 
 Nothing is retried: the request may be a mutation.`,
