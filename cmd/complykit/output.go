@@ -135,7 +135,7 @@ func writeText(b *bytes.Buffer, v any, indent string) {
 			b.WriteString(indent + "(empty)\n")
 			return
 		}
-		if list := listWrapper(x); list != "" && indent == "" {
+		if list := listWrapper(x); list != "" && indent == "" && len(x.keys) > 1 {
 			// {"object": "list", "data": [...], "has_more": false}: the
 			// other fields, then the list as the table it is.
 			rest := &object{vals: x.vals}
@@ -144,9 +144,7 @@ func writeText(b *bytes.Buffer, v any, indent string) {
 					rest.keys = append(rest.keys, k)
 				}
 			}
-			if len(rest.keys) > 0 {
-				writeText(b, rest, indent)
-			}
+			writeText(b, rest, indent)
 			writeText(b, x.vals[list], indent)
 			return
 		}
@@ -254,9 +252,11 @@ func writeTable(b *bytes.Buffer, rows []any, indent string) {
 	isNested := map[string]bool{}
 	for _, r := range rows {
 		for k, v := range r.(*object).vals {
-			switch v.(type) {
-			case *object, []any:
+			switch x := v.(type) {
+			case *object:
 				isNested[k] = true
+			case []any:
+				isNested[k] = isNested[k] || !allScalars(x)
 			}
 		}
 	}
@@ -269,7 +269,8 @@ func writeTable(b *bytes.Buffer, rows []any, indent string) {
 		}
 	}
 	cols = append(scalarCols, nestedCols...)
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	var tb bytes.Buffer
+	tw := tabwriter.NewWriter(&tb, 0, 0, 2, ' ', 0)
 	line := func(cells []string) {
 		tw.Write([]byte(indent + strings.Join(cells, "\t") + "\n"))
 	}
@@ -289,6 +290,11 @@ func writeTable(b *bytes.Buffer, rows []any, indent string) {
 		line(cells)
 	}
 	tw.Flush()
+	for _, l := range strings.SplitAfter(tb.String(), "\n") {
+		if l != "" {
+			b.WriteString(strings.TrimRight(l, " \n") + "\n")
+		}
+	}
 }
 
 // maxCell bounds a table cell, and a nested value shown as compact JSON.
