@@ -116,6 +116,7 @@ secrets need not be typed on a command line.
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(flagError)
+	root.InitDefaultVersionFlag() // now, so that the README's table has it
 	root.SetUsageTemplate(usageTemplate(root.UsageTemplate()))
 
 	call, err := a.callCmd()

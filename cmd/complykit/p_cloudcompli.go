@@ -21,6 +21,8 @@ func init() {
 		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.StringVar(&o.instance, "instance", "", "the customer's CloudCompli host, e.g. https://example.compli.cloud (required: there is no shared host)")
 			fs.StringVar(&o.accessToken, "access-token", "", "a token generated in CloudCompli's UI, instead of client credentials")
+			fs.Lookup("client-id").Usage = "OAuth client id (required unless --access-token is given)"
+			fs.Lookup("client-secret").Usage = "OAuth client secret (required unless --access-token is given; prefer the environment variable)"
 		},
 		refused: map[string]string{
 			"base-url":  "the API root lives under --instance",
