@@ -224,6 +224,12 @@ func noArgs(cmd *cobra.Command, args []string) error {
 func flagError(cmd *cobra.Command, err error) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		if op := cmd.Annotations[operationAnnotation]; op != "" && name == "param" {
+			return usagef("%s takes no parameters", op)
+		}
+		if op := cmd.Annotations[operationAnnotation]; op != "" && name == "body" {
+			return usagef("%s takes no body", op)
+		}
 		if p := providerOf(cmd); p != nil && p.refused[name] != "" {
 			return usagef("%s does not take --%s: %s", p.name, name, p.refused[name])
 		}
@@ -360,15 +366,19 @@ schema; neither needs credentials.`,
 				Args:        noArgs,
 				RunE:        a.runE(func(cmd *cobra.Command, _ []string) error { return a.runCall(cmd.Context(), p, o, op) }),
 			}
-			addOperationFlags(oc.Flags(), o)
-			oc.MarkFlagFilename("body", "json")
-			oc.RegisterFlagCompletionFunc("param", func(_ *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-				var out []cobra.Completion
-				for _, name := range op.params {
-					out = append(out, name+"=")
-				}
-				return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
-			})
+			addOperationFlags(oc.Flags(), op, o)
+			if op.body {
+				oc.MarkFlagFilename("body", "json")
+			}
+			if len(op.params) > 0 {
+				oc.RegisterFlagCompletionFunc("param", func(_ *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+					var out []cobra.Completion
+					for _, name := range op.params {
+						out = append(out, name+"=")
+					}
+					return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+				})
+			}
 			pc.AddCommand(oc)
 		}
 		cmd.AddCommand(pc)

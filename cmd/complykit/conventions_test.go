@@ -238,6 +238,9 @@ func TestTypoSuggestions(t *testing.T) {
 		{[]string{"call"}, `missing provider (one of stems, stenn, cloudcompli, firstaml)`},
 		{[]string{"call", "stenn"}, `missing operation (one of list-companies)`},
 		{[]string{"demo", "extra"}, `unexpected argument "extra"`},
+		{[]string{"call", "stems", "list-hazards", "--param", "page=2"}, `list-hazards takes no parameters`},
+		{[]string{"call", "stenn", "list-companies", "--body", "x.json"}, `list-companies takes no body`},
+		{[]string{"call", "firstaml", "me", "--param", "x=1"}, `me takes no parameters`},
 	} {
 		r := cli(t, t.TempDir(), nil, tc.args...)
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")

@@ -56,12 +56,16 @@ func addProviderFlags(fs *pflag.FlagSet, p *provider, o *options) {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "overall time limit")
 }
 
-// addOperationFlags declares the flags of `call <provider> <operation>`.
-func addOperationFlags(fs *pflag.FlagSet, o *options) {
-	fs.StringArrayVar(&o.params, "param", nil, "a parameter as `name=value` (repeatable): path, query or header for REST, a scalar variable for GraphQL")
-	fs.StringVar(&o.body, "body", "", "request body: a JSON `FILE`, or - for stdin")
-	for _, name := range []string{"param", "body"} {
-		fs.SetAnnotation(name, noEnvAnnotation, []string{"true"})
+// addOperationFlags declares the flags of `call <provider> <operation>`:
+// --param if the operation has parameters, --body if it takes a body.
+func addOperationFlags(fs *pflag.FlagSet, op *operation, o *options) {
+	if len(op.params) > 0 {
+		fs.StringArrayVar(&o.params, "param", nil, "a parameter as `name=value` (repeatable): path, query or header for REST, a scalar variable for GraphQL")
+		fs.SetAnnotation("param", noEnvAnnotation, []string{"true"})
+	}
+	if op.body {
+		fs.StringVar(&o.body, "body", "", "request body: a JSON `FILE`, or - for stdin")
+		fs.SetAnnotation("body", noEnvAnnotation, []string{"true"})
 	}
 }
 

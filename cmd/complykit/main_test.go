@@ -308,6 +308,10 @@ func TestStemsThroughStandaloneFake(t *testing.T) {
 	if r.code != 4 {
 		t.Errorf("foreign company (403, authorization): exit %d; want 4: %s", r.code, r.stderr)
 	}
+	r = cli(t, t.TempDir(), env, "call", "stems", "get-hazard-approval-data", "--param", "idd=1", "--no-cache")
+	if r.code != 2 || !strings.Contains(r.stderr, `unknown parameter "idd" (parameters: id)`) {
+		t.Errorf("unknown parameter name: exit %d: %s", r.code, r.stderr)
+	}
 	r = cli(t, t.TempDir(), env, "call", "stems", "get-hazard-approval-data", "--param", "id=does-not-exist", "--no-cache")
 	if r.code != 4 {
 		t.Errorf("unknown hazard: exit %d; want 4 (the API answered an error): %s", r.code, r.stderr)

@@ -74,14 +74,6 @@ func register(p *provider) {
 	sort.SliceStable(providers, func(i, j int) bool { return providers[i].order < providers[j].order })
 }
 
-func providerNames() []string {
-	names := make([]string, len(providers))
-	for i, p := range providers {
-		names[i] = p.name
-	}
-	return names
-}
-
 func lookupProvider(name string) *provider {
 	for _, p := range providers {
 		if p.name == name {

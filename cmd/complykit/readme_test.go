@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func cliReference(root *cobra.Command) string {
 			if _, ok := r.provs[pattern]; !ok {
 				r.patterns = append(r.patterns, pattern)
 			}
-			if prov != "" && !contains(r.provs[pattern], prov) {
+			if prov != "" && !slices.Contains(r.provs[pattern], prov) {
 				r.provs[pattern] = append(r.provs[pattern], prov)
 			} else if r.provs[pattern] == nil {
 				r.provs[pattern] = []string{}
@@ -170,7 +171,7 @@ func commandsCell(r *flagRow) (string, []string) {
 	var all []string
 	for _, p := range r.patterns {
 		for _, pr := range r.provs[p] {
-			if !contains(all, pr) {
+			if !slices.Contains(all, pr) {
 				all = append(all, pr)
 			}
 		}
@@ -221,13 +222,4 @@ func commandPattern(c *cobra.Command) (pattern, prov string) {
 		return "complykit", ""
 	}
 	return strings.Join(parts, " "), prov
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

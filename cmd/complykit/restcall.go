@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -404,22 +405,34 @@ func (c *restCaller) Call(ctx context.Context, name string, params map[string]st
 	if !ok {
 		return nil, usagef("%s has no operation %q", c.provider, name)
 	}
-	used := map[string]bool{}
+	// A name the operation does not have is most likely a typo: say so
+	// before anything else.
+	var allowed []string
+	for _, pref := range ro.op.Parameters {
+		if !skipParam(pref.Value) {
+			allowed = append(allowed, pref.Value.Name)
+		}
+	}
+	for k := range params {
+		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return nil, usagef("%s %s: unknown parameter %q (the operation takes none)", c.provider, name, k)
+			}
+			return nil, usagef("%s %s: unknown parameter %q (parameters: %s)", c.provider, name, k, strings.Join(allowed, ", "))
+		}
+	}
 	path := ro.path
 	query := url.Values{}
 	header := http.Header{}
-	var allowed []string
 	for _, pref := range ro.op.Parameters {
 		p := pref.Value
 		if skipParam(p) {
 			continue
 		}
-		allowed = append(allowed, p.Name)
 		v, given := params[p.Name]
 		if !given && p.In == "header" {
 			v, given = c.headers[http.CanonicalHeaderKey(p.Name)]
 		}
-		used[p.Name] = true
 		if !given {
 			if p.Required {
 				return nil, usagef("%s %s: missing --param %s=... (%s parameter)", c.provider, name, p.Name, p.In)
@@ -438,14 +451,6 @@ func (c *restCaller) Call(ctx context.Context, name string, params map[string]st
 	for _, h := range ro.apiKeyHeaders {
 		if v, ok := c.headers[http.CanonicalHeaderKey(h)]; ok {
 			header.Set(h, v)
-		}
-	}
-	for k := range params {
-		if !used[k] {
-			if len(allowed) == 0 {
-				return nil, usagef("%s %s: unknown parameter %q (the operation takes none)", c.provider, name, k)
-			}
-			return nil, usagef("%s %s: unknown parameter %q (parameters: %s)", c.provider, name, k, strings.Join(allowed, ", "))
 		}
 	}
 	if ro.op.RequestBody != nil && ro.op.RequestBody.Value != nil && ro.op.RequestBody.Value.Required && body == nil {
