@@ -184,7 +184,7 @@ func (a *app) runE(f func(cmd *cobra.Command, args []string) error) func(*cobra.
 func groupRun(kind string) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
-			return usagef("%s: missing %s (one of %s)", cmd.CommandPath(), kind, strings.Join(subcommandNames(cmd), ", "))
+			return usagef("%s: missing %s (one of %s)", relPath(cmd), kind, strings.Join(subcommandNames(cmd), ", "))
 		}
 		return unknownSubcommand(cmd, kind, args[0])
 	}
@@ -210,10 +210,16 @@ func unknownSubcommand(cmd *cobra.Command, kind, name string) error {
 	return usagef("%s (one of %s)", msg, strings.Join(subcommandNames(cmd), ", "))
 }
 
+// relPath is cmd's path below the root, for messages that the root's
+// name already begins ("complykit: call stems: ...").
+func relPath(cmd *cobra.Command) string {
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+}
+
 // noArgs refuses positional arguments with a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usagef("%s: unexpected argument %q", cmd.CommandPath(), args[0])
+		return usagef("%s: unexpected argument %q", relPath(cmd), args[0])
 	}
 	return nil
 }

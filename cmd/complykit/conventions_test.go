@@ -115,6 +115,12 @@ func TestHelp(t *testing.T) {
 			t.Errorf("help call lacks %q:\n%s", want, help.stdout)
 		}
 	}
+	if strings.Contains(help.stdout, "\n  complykit call [command]\n") {
+		t.Errorf("help call shows a second usage line:\n%s", help.stdout)
+	}
+	if op := cli(t, t.TempDir(), nil, "help", "call", "stems", "list-hazards"); !strings.Contains(op.stdout, "Flags of complykit call stems:\n      --base-url") {
+		t.Errorf("help call stems list-hazards does not show the provider's flags as such:\n%s", op.stdout)
+	}
 	if flag := cli(t, t.TempDir(), nil, "call", "--help"); flag.stdout != help.stdout {
 		t.Errorf("call --help differs from help call:\n%s", flag.stdout)
 	}
