@@ -3,49 +3,59 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/option"
 )
 
-// openSession parses a provider's flags and opens a client.
-func openSession(ctx context.Context, cmd string, args []string, stderr io.Writer, getenv env) (*options, session, []string, error) {
-	p, rest, err := lookupProvider(args)
+// userAgent is the product every CLI request names first.
+const userAgent = "complykit-cli"
+
+// fileStore is the CLI's token cache: an auth.FileStore in the user's
+// cache directory (files named by a hash, never by a secret; mode 0600),
+// or nil if there is no cache directory.
+func fileStore() auth.Store {
+	dir, err := os.UserCacheDir()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil
 	}
-	o := &options{provider: p.name}
-	fs := newFlagSet(cmd, p, o, stderr)
-	positional, err := parseFlags(fs, p.name, rest, getenv)
+	s, err := auth.NewFileStore(filepath.Join(dir, "complykit", "tokens"))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil
 	}
-	if err := o.checkOutput(); err != nil {
-		return nil, nil, nil, err
-	}
-	if o.timeout <= 0 {
-		return nil, nil, nil, usagef("--timeout must be positive")
-	}
-	s, err := p.open(ctx, o)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return o, s, positional, nil
+	return s
 }
 
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	o, s, positional, err := openSession(ctx, "token", args, stderr, getenv)
+// open checks the flags every provider shares and opens the provider's
+// client with the options the CLI gives every client.
+func (a *app) open(ctx context.Context, p *provider, o *options) (session, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	common := []option.Option{
+		option.WithUserAgent(userAgent),
+		option.WithLogger(slog.New(a.progress.handler())),
+		option.WithHTTPClient(a.progress.httpClient()),
+	}
+	var store auth.Store
+	if !o.noCache && a.store != nil {
+		store = a.store()
+	}
+	return p.open(ctx, o, common, store)
+}
+
+func (a *app) runToken(ctx context.Context, p *provider, o *options) error {
+	s, err := a.open(ctx, p, o)
 	if err != nil {
 		return err
-	}
-	if len(positional) > 0 {
-		return usagef("token: unexpected argument %q", positional[0])
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -64,45 +74,36 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		out.Expiry = tok.Expiry.UTC().Format(time.RFC3339)
 	}
 	if o.output == "text" {
-		fmt.Fprintf(stdout, "access_token: %s\ntoken_type: %s\n", out.AccessToken, out.TokenType)
+		fmt.Fprintf(a.stdout, "access_token: %s\ntoken_type: %s\n", out.AccessToken, out.TokenType)
 		if out.Expiry != "" {
-			fmt.Fprintf(stdout, "expiry: %s (in %s)\n", out.Expiry, time.Until(tok.Expiry).Round(time.Second))
+			fmt.Fprintf(a.stdout, "expiry: %s (in %s)\n", out.Expiry, time.Until(tok.Expiry).Round(time.Second))
 		}
 		if out.Scope != "" {
-			fmt.Fprintf(stdout, "scope: %s\n", out.Scope)
+			fmt.Fprintf(a.stdout, "scope: %s\n", out.Scope)
 		}
 		return nil
 	}
-	return writeJSON(stdout, out)
+	return writeJSON(a.stdout, out)
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-func runCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
-	o, s, positional, err := openSession(ctx, "call", args, stderr, getenv)
-	if err != nil {
+func (a *app) runCall(ctx context.Context, p *provider, o *options, op *operation) error {
+	if err := o.check(); err != nil {
 		return err
 	}
-	if len(positional) != 1 {
-		return usagef("call %s: want exactly one operation (one of %s)", o.provider, strings.Join(s.Operations(), ", "))
-	}
 	params := map[string]string{}
-	for _, p := range o.params {
-		k, v, ok := strings.Cut(p, "=")
+	for _, kv := range o.params {
+		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return usagef("--param %q: want name=value", p)
+			return usagef("--param %q: want name=value", kv)
 		}
 		params[k] = v
 	}
 	var body []byte
+	var err error
 	switch o.body {
 	case "":
 	case "-":
-		if body, err = io.ReadAll(io.LimitReader(stdin, 16<<20)); err != nil {
+		if body, err = io.ReadAll(io.LimitReader(a.stdin, 16<<20)); err != nil {
 			return usagef("--body -: %v", err)
 		}
 	default:
@@ -110,86 +111,48 @@ func runCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return usagef("--body: %v", err)
 		}
 	}
+	s, err := a.open(ctx, p, o)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	out, err := s.Call(ctx, positional[0], params, body)
-	if err != nil {
-		return err
+	out, callErr := s.Call(withWaitLabel(ctx, p.name+" "+op.name), op.name, params, body)
+	if out != nil {
+		if err := writeResult(a.stdout, out, o.output); err != nil {
+			return fmt.Errorf("writing the result: %w", err)
+		}
 	}
-	var v any
-	if json.Unmarshal(out, &v) != nil {
-		_, err := stdout.Write(append(out, '\n'))
-		return err
-	}
-	return writeJSON(stdout, v)
+	return callErr
 }
 
-func runFake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	p, rest, err := lookupProvider(args)
+func (a *app) runFake(ctx context.Context, p *provider, o *options) error {
+	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
-		return err
-	}
-	fs := newFakeFlags(p.name, stderr)
-	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (loopback only)")
-	if _, err := parseFlags(fs, p.name, rest, func(string) string { return "" }); err != nil {
-		return err
-	}
-	host, _, err := net.SplitHostPort(*addr)
-	if err != nil {
-		return usagef("--addr %q: %v", *addr, err)
+		return usagef("--addr %q: %v", o.addr, err)
 	}
 	if !auth.IsLoopback(host) {
-		return usagef("--addr %q: the fake serves loopback only (127.0.0.1, ::1 or localhost)", *addr)
+		return usagef("--addr %q: the fake serves loopback only (127.0.0.1, ::1 or localhost)", o.addr)
 	}
-	f, err := p.startFake(*addr)
+	f, err := p.startFake(o.addr)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fmt.Fprintf(stdout, "complykit fake %s serving until interrupted\n", p.name)
+	fmt.Fprintf(a.stdout, "complykit fake %s serving until interrupted\n", p.name)
 	for _, e := range f.Describe() {
-		fmt.Fprintf(stdout, "  %-14s %s\n", e.k+":", e.v)
+		fmt.Fprintf(a.stdout, "  %-14s %s\n", e.k+":", e.v)
 	}
-	if f, ok := stdout.(interface{ Sync() error }); ok {
+	if f, ok := a.stdout.(interface{ Sync() error }); ok {
 		f.Sync()
 	}
 	<-ctx.Done()
-	fmt.Fprintln(stdout, "complykit fake: stopped")
+	fmt.Fprintln(a.stdout, "complykit fake: stopped")
 	return nil
 }
 
-// exitCode maps an error to the documented exit codes.
-func exitCode(err error) int {
-	var ue *usageError
-	if errors.As(err, &ue) {
-		return exitUsage
-	}
-	var te *auth.TokenError
-	if errors.As(err, &te) {
-		if te.StatusCode == 0 || te.Temporary() {
-			return exitNetwork
-		}
-		return exitAuth
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return exitNetwork
-	}
-	if status, ok := apiStatus(err); ok {
-		if status == 401 || status == 403 {
-			return exitAuth
-		}
-		return exitAPI
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return exitNetwork
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return exitNetwork
-	}
-	return exitInternal
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
-
-// oneLine keeps error output to one clear line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -28,18 +27,7 @@ type demoProvider struct {
 
 var demoProviders []demoProvider
 
-func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("complykit demo", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return errHelp
-		}
-		return &usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usagef("demo takes no arguments")
-	}
+func runDemo(ctx context.Context, stdout io.Writer) error {
 	fmt.Fprintln(stdout, "complykit demo: every provider's flows through the SDK, against fakes served on loopback")
 	sort.Slice(demoProviders, func(i, j int) bool { return demoProviders[i].order < demoProviders[j].order })
 	start := time.Now()

@@ -1,29 +1,23 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/complykit/complykit-go/auth"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-var errHelp = errors.New("help shown")
-
-// options are the flags every provider takes, plus the provider-specific
-// ones (unused ones stay empty).
+// options are the flags of one provider command (token, call or fake),
+// the common ones and the provider's own (unused ones stay empty).
 type options struct {
 	provider     string
 	tokenURL     string
 	baseURL      string
 	clientID     string
 	clientSecret string
-	scopes       stringList
+	scopes       []string
 	output       string
 	noCache      bool
 	timeout      time.Duration
@@ -35,107 +29,85 @@ type options struct {
 	// CloudCompli
 	instance, accessToken string
 
-	// call
-	params stringList
+	// call <provider> <operation>
+	params []string
 	body   string
+
+	// fake
+	addr string
 }
 
-type stringList []string
+// noEnvAnnotation marks a flag that has no environment fallback: --param
+// and --body belong to one operation, so a variable set for one call
+// would silently apply to every other.
+const noEnvAnnotation = "complykit_no_env"
 
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-// newFlagSet declares the flags of a command for one provider.
-func newFlagSet(cmd string, p *provider, o *options, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("complykit "+cmd+" "+p.name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.tokenURL, "token-url", "", "token endpoint (default: the provider's documented one)")
-	fs.StringVar(&o.baseURL, "base-url", "", p.baseURLHelp)
-	fs.StringVar(&o.clientID, "client-id", "", "OAuth client id")
-	fs.StringVar(&o.clientSecret, "client-secret", "", "OAuth client secret (prefer the environment variable)")
-	fs.Var(&o.scopes, "scope", "scope to request (repeatable)")
-	fs.StringVar(&o.output, "output", "json", "output format: json or text")
-	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the token cache")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "overall time limit")
+// addProviderFlags declares the flags of `token <provider>` and
+// `call <provider>`: the ones every provider takes, then the provider's
+// own.
+func addProviderFlags(fs *pflag.FlagSet, p *provider, o *options) {
+	fs.StringVar(&o.clientID, "client-id", "", "OAuth client id (required)")
+	fs.StringVar(&o.clientSecret, "client-secret", "", "OAuth client secret (required; prefer the environment variable)")
 	if p.flags != nil {
 		p.flags(fs, o)
 	}
-	if cmd == "call" {
-		fs.Var(&o.params, "param", "path, query or header parameter as name=value (repeatable)")
-		fs.StringVar(&o.body, "body", "", "request body: a JSON file, or - for stdin")
+	fs.StringVarP(&o.output, "output", "o", "json", "output `format`: json (for scripts) or text (tables for lists)")
+	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the token cache")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "overall time limit")
+}
+
+// addOperationFlags declares the flags of `call <provider> <operation>`:
+// --param if the operation has parameters, --body if it takes a body.
+func addOperationFlags(fs *pflag.FlagSet, op *operation, o *options) {
+	if len(op.params) > 0 {
+		fs.StringArrayVar(&o.params, "param", nil, "a parameter as `name=value` (repeatable): path, query or header for REST, a scalar variable for GraphQL")
+		fs.SetAnnotation("param", noEnvAnnotation, []string{"true"})
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage of %s:\n", fs.Name())
-		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nEvery flag falls back to the environment variable %s_<FLAG>, e.g. %s_CLIENT_SECRET.\n",
-			envPrefix(p.name), envPrefix(p.name))
+	if op.body {
+		fs.StringVar(&o.body, "body", "", "request body: a JSON `FILE`, or - for stdin")
+		fs.SetAnnotation("body", noEnvAnnotation, []string{"true"})
 	}
-	return fs
 }
 
 func envPrefix(provider string) string { return "COMPLYKIT_" + strings.ToUpper(provider) }
 
-// parseFlags parses args and fills every flag not given on the command
-// line from COMPLYKIT_<PROVIDER>_<FLAG>.
-func parseFlags(fs *flag.FlagSet, provider string, args []string, getenv env) ([]string, error) {
-	// Allow flags after positional arguments ("call stenn list-companies --sandbox").
-	var positional []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, errHelp
-			}
-			return nil, &usageError{err.Error()}
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		positional = append(positional, rest[0])
-		rest = rest[1:]
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+// envName is the variable a provider's flag falls back to.
+func envName(provider, flag string) string {
+	return envPrefix(provider) + "_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// takesEnv reports whether a flag falls back to the environment.
+func takesEnv(f *pflag.Flag) bool {
+	return f.Name != "help" && len(f.Annotations[noEnvAnnotation]) == 0
+}
+
+// applyEnv fills every flag of cmd not given on the command line from
+// COMPLYKIT_<PROVIDER>_<FLAG>. A flag on the command line wins.
+func applyEnv(cmd *cobra.Command, provider string, getenv env) error {
 	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil || f.Name == "body" || f.Name == "param" {
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || !takesEnv(f) {
 			return
 		}
-		name := envPrefix(provider) + "_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(provider, f.Name)
 		v := getenv(name)
 		if v == "" {
 			return
 		}
-		if f.Name == "scope" {
-			for _, s := range strings.Fields(strings.ReplaceAll(v, ",", " ")) {
-				f.Value.Set(s)
-			}
-			return
+		values := []string{v}
+		if f.Value.Type() == "stringArray" {
+			// Repeatable flags (--scope) take a list: "a b" or "a,b".
+			values = strings.Fields(strings.ReplaceAll(v, ",", " "))
 		}
-		if e := f.Value.Set(v); e != nil {
-			err = usagef("environment variable %s: invalid value", name)
+		for _, v := range values {
+			if e := cmd.Flags().Set(f.Name, v); e != nil {
+				// The value may be a secret: never repeat it.
+				err = usagef("environment variable %s: not a valid --%s (%s)", name, f.Name, f.Value.Type())
+				return
+			}
 		}
 	})
-	return positional, err
-}
-
-// store returns the token cache shared between runs: a FileStore in the
-// user's cache directory (keys are hashes, never secrets), or nil with
-// --no-cache.
-func (o *options) store() auth.Store {
-	if o.noCache {
-		return nil
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return nil
-	}
-	s, err := auth.NewFileStore(filepath.Join(dir, "complykit", "tokens"))
-	if err != nil {
-		return nil
-	}
-	return s
+	return err
 }
 
 func (o *options) checkOutput() error {
@@ -145,8 +117,27 @@ func (o *options) checkOutput() error {
 	return nil
 }
 
-func newFakeFlags(provider string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("complykit fake "+provider, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
+// check validates what every provider command shares.
+func (o *options) check() error {
+	if err := o.checkOutput(); err != nil {
+		return err
+	}
+	if o.timeout <= 0 {
+		return usagef("--timeout must be positive")
+	}
+	return nil
+}
+
+// completeOutput completes --output.
+func completeOutput(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return []cobra.Completion{
+		cobra.CompletionWithDesc("json", "indented JSON, the default, for scripts"),
+		cobra.CompletionWithDesc("text", "readable tables and key: value lines"),
+	}, cobra.ShellCompDirectiveNoFileComp
+}
+
+// flagHelp is appended to the help of every provider command.
+func flagHelp(provider string) string {
+	return fmt.Sprintf("Every flag but --param and --body falls back to the environment variable\n%s_<FLAG>, e.g. %s,\nso secrets need not be typed on a command line; a flag on the command line wins.",
+		envPrefix(provider), envName(provider, "client-secret"))
 }

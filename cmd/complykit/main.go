@@ -6,54 +6,34 @@
 //	complykit token <stems|stenn|cloudcompli|firstaml> [flags]
 //	complykit call <provider> <operation> [--param name=value]... [--body FILE|-] [flags]
 //	complykit fake <provider> [--addr 127.0.0.1:PORT]
+//	complykit completion bash|zsh|fish|powershell
+//	complykit help [command]
 //
-// Every flag falls back to an environment variable
-// COMPLYKIT_<PROVIDER>_<FLAG>, e.g. COMPLYKIT_STENN_CLIENT_SECRET, so
-// secrets need not appear on a command line.
+// The commands are github.com/spf13/cobra commands: GNU-style flags, help
+// on stdout, completion scripts, suggestions for typos. The operations of
+// `call` are read from the specs, so `complykit call <provider> --help`
+// lists them without credentials.
 //
-// Exit codes: 0 success, 2 usage error, 3 authentication refused, 4 the API
-// answered an error, 5 network or timeout.
+// Every flag of a provider command but --param and --body falls back to
+// an environment variable COMPLYKIT_<PROVIDER>_<FLAG>, e.g.
+// COMPLYKIT_STENN_CLIENT_SECRET, so secrets need not appear on a command
+// line.
+//
+// Exit codes: 0 success, 1 internal error (a failure of complykit itself),
+// 2 usage error, 3 authentication refused (the token endpoint refused the
+// credentials, or a 401), 4 the API answered an error (a 403, any other
+// 4xx or 5xx, GraphQL errors, a First AML ValidationErrors result), 5 no
+// answer (network, timeout, interrupt).
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 )
-
-// Exit codes.
-const (
-	exitOK       = 0
-	exitUsage    = 2
-	exitAuth     = 3
-	exitAPI      = 4
-	exitNetwork  = 5
-	exitInternal = 1
-)
-
-const usageText = `complykit: try the SDK's providers from the command line.
-
-Usage:
-  complykit demo                               run every provider's flows on embedded fakes
-  complykit token <provider> [flags]           get a token and print it as JSON
-  complykit call <provider> <operation> [flags] [--param name=value]... [--body FILE|-]
-                                               run an operation of the provider's spec
-  complykit fake <provider> [--addr HOST:PORT] serve the provider's fake until interrupted
-  complykit help [command]
-
-Providers: stems, stenn, cloudcompli, firstaml.
-Run "complykit token <provider> --help" for the provider's flags. Every flag
-falls back to the environment variable COMPLYKIT_<PROVIDER>_<FLAG> (for
-example COMPLYKIT_STENN_CLIENT_SECRET), so secrets need not be typed on a
-command line.
-
-Exit codes: 0 success, 2 usage error, 3 authentication refused,
-4 the API answered an error, 5 network or timeout.
-`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -62,47 +42,34 @@ func main() {
 	os.Exit(code)
 }
 
-// env looks up environment variables; tests pass their own.
-type env func(string) string
-
-// usageError is a mistake in the command line.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
-
+// run runs one command line and returns its exit code. Errors are one line
+// on stderr, "complykit: ...", plus a pointer to the help for usage errors.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usageText)
-		return exitUsage
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, store: fileStore, progress: newProgress(stderr)}
+	defer a.progress.stop()
+	root, err := newRootCmd(a)
+	if err != nil {
+		fmt.Fprintln(stderr, "complykit: "+oneLine(err.Error()))
+		return exitInternal
 	}
-	var err error
-	switch args[0] {
-	case "demo":
-		err = runDemo(ctx, args[1:], stdout)
-	case "token":
-		err = runToken(ctx, args[1:], stdout, stderr, getenv)
-	case "call":
-		err = runCall(ctx, args[1:], stdin, stdout, stderr, getenv)
-	case "fake":
-		err = runFake(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usageText)
-		return exitOK
-	default:
-		err = usagef("unknown command %q", args[0])
-	}
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
-	if errors.Is(err, errHelp) {
-		return exitOK
+	if !a.ran {
+		// cobra refused the command line before any command ran.
+		if _, ok := err.(*usageError); !ok {
+			err = &usageError{err.Error()}
+		}
 	}
 	code := exitCode(err)
+	if err == errUsageShown {
+		return code
+	}
 	fmt.Fprintln(stderr, "complykit: "+oneLine(err.Error()))
-	if code == exitUsage {
-		fmt.Fprintln(stderr, `run "complykit help" for usage`)
+	if code == exitUsage && cmd != nil {
+		fmt.Fprintf(stderr, "run %q for usage\n", cmd.CommandPath()+" --help")
 	}
 	return code
 }

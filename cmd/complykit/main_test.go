@@ -153,7 +153,7 @@ func TestUsageAndHelp(t *testing.T) {
 		{[]string{"bogus"}, 2, `unknown command "bogus"`},
 		{[]string{"token"}, 2, "missing provider"},
 		{[]string{"token", "nope"}, 2, `unknown provider "nope"`},
-		{[]string{"token", "stenn", "--frobnicate"}, 2, "flag provided but not defined"},
+		{[]string{"token", "stenn", "--frobnicate"}, 2, "unknown flag: --frobnicate"},
 		{[]string{"token", "stenn"}, 2, "missing --client-id and --client-secret"},
 		{[]string{"token", "stenn", "--help"}, 0, "COMPLYKIT_STENN_CLIENT_SECRET"},
 		{[]string{"token", "stenn", "--client-id", "a", "--client-secret", "b", "--output", "xml"}, 2, "--output must be json or text"},
@@ -305,8 +305,12 @@ func TestStemsThroughStandaloneFake(t *testing.T) {
 		t.Errorf("missing path param: exit %d: %s", r.code, r.stderr)
 	}
 	r = cli(t, t.TempDir(), env, "call", "stems", "list-hazards", "--no-cache", "--company", "999")
-	if r.code != 3 {
-		t.Errorf("foreign company (403): exit %d; want 3: %s", r.code, r.stderr)
+	if r.code != 4 {
+		t.Errorf("foreign company (403, authorization): exit %d; want 4: %s", r.code, r.stderr)
+	}
+	r = cli(t, t.TempDir(), env, "call", "stems", "get-hazard-approval-data", "--param", "idd=1", "--no-cache")
+	if r.code != 2 || !strings.Contains(r.stderr, `unknown parameter "idd" (parameters: id)`) {
+		t.Errorf("unknown parameter name: exit %d: %s", r.code, r.stderr)
 	}
 	r = cli(t, t.TempDir(), env, "call", "stems", "get-hazard-approval-data", "--param", "id=does-not-exist", "--no-cache")
 	if r.code != 4 {

@@ -3,24 +3,34 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 
+	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
 	"github.com/complykit/complykit-go/internal/apiclient"
 	"github.com/complykit/complykit-go/option"
+	"github.com/spf13/pflag"
 	"golang.org/x/oauth2"
 )
 
 func init() {
 	register(&provider{
-		name:        "cloudcompli",
-		baseURLHelp: "not used for cloudcompli: give --instance",
-		flags: func(fs *flag.FlagSet, o *options) {
+		order: 3,
+		name:  "cloudcompli",
+		title: "CloudCompli",
+		flags: func(fs *pflag.FlagSet, o *options) {
 			fs.StringVar(&o.instance, "instance", "", "the customer's CloudCompli host, e.g. https://example.compli.cloud (required: there is no shared host)")
 			fs.StringVar(&o.accessToken, "access-token", "", "a token generated in CloudCompli's UI, instead of client credentials")
+			fs.Lookup("client-id").Usage = "OAuth client id (required unless --access-token is given)"
+			fs.Lookup("client-secret").Usage = "OAuth client secret (required unless --access-token is given; prefer the environment variable)"
 		},
-		open: openCloudCompli,
+		refused: map[string]string{
+			"base-url":  "the API root lives under --instance",
+			"token-url": "the token endpoint lives under --instance",
+			"scope":     "CloudCompli documents no scopes",
+		},
+		open:       openCloudCompli,
+		operations: restOperations("cloudcompli.yaml"),
 		startFake: func(addr string) (fake, error) {
 			s, err := cloudcomplitest.Start(cloudcomplitest.WithAddr(addr))
 			if err != nil {
@@ -47,15 +57,9 @@ func (s *cloudcompliSession) Token(ctx context.Context) (*oauth2.Token, error) {
 	return s.client.Token(ctx)
 }
 
-func openCloudCompli(ctx context.Context, o *options) (session, error) {
+func openCloudCompli(ctx context.Context, o *options, common []option.Option, store auth.Store) (session, error) {
 	if o.instance == "" {
 		return nil, usagef("cloudcompli: --instance is required (the customer's host, e.g. https://example.compli.cloud)")
-	}
-	if o.baseURL != "" || o.tokenURL != "" {
-		return nil, usagef("cloudcompli: the token URL and API root live under --instance; --base-url and --token-url do not apply")
-	}
-	if len(o.scopes) > 0 {
-		return nil, usagef("cloudcompli: CloudCompli documents no scopes")
 	}
 	var creds cloudcompliapi.Credentials
 	switch {
@@ -67,16 +71,17 @@ func openCloudCompli(ctx context.Context, o *options) (session, error) {
 		}
 		creds = cloudcompliapi.ClientCredentials{ClientID: o.clientID, ClientSecret: o.clientSecret}
 	}
-	opts := []option.Option{option.WithUserAgent("complykit-cli")}
-	if st := o.store(); st != nil && o.accessToken == "" {
-		opts = append(opts, option.WithStore(st))
+	opts := common
+	if store != nil && o.accessToken == "" {
+		// A UI token is given on every run: nothing to keep.
+		opts = append(opts, option.WithStore(store))
 	}
 	c, err := cloudcompliapi.NewClient(o.instance, creds, opts...)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
 	return &cloudcompliSession{
-		restCaller: &restCaller{provider: "cloudcompli", spec: "cloudcompli.yaml", baseURL: c.BaseURL(), doer: c.Doer(), ua: apiclient.UserAgent("complykit-cli")},
+		restCaller: &restCaller{provider: "cloudcompli", spec: "cloudcompli.yaml", baseURL: c.BaseURL(), doer: c.Doer(), ua: apiclient.UserAgent(userAgent)},
 		client:     c,
 	}, nil
 }

@@ -1,24 +1,36 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
+	"strings"
 
+	"github.com/Khan/genqlient/graphql"
+	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/firstamlapi/firstamltest"
 	"github.com/complykit/complykit-go/option"
+	"github.com/spf13/pflag"
+	"github.com/vektah/gqlparser/v2/ast"
 	"golang.org/x/oauth2"
 )
 
 func init() {
 	register(&provider{
-		name:        "firstaml",
-		baseURLHelp: "the GraphQL endpoint itself (default the sandbox, https://public-api-sandbox.firstaml.com/graphql/); production needs --base-url and --token-url",
-		open:        openFirstAML,
+		order: 4,
+		name:  "firstaml",
+		title: "First AML",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			fs.StringVar(&o.baseURL, "base-url", "", "the GraphQL endpoint itself (default the sandbox, "+firstamlapi.SandboxGraphQLURL+"); production needs --base-url and --token-url")
+			fs.StringVar(&o.tokenURL, "token-url", "", "token endpoint (default the sandbox, "+firstamlapi.SandboxTokenURL+"); production needs --base-url and --token-url")
+		},
+		refused:    map[string]string{"scope": "scopes are set on the API client by First AML, not requested"},
+		open:       openFirstAML,
+		operations: firstamlOperations,
 		startFake: func(addr string) (fake, error) {
 			s, err := firstamltest.Start(firstamltest.WithAddr(addr))
 			if err != nil {
@@ -40,22 +52,19 @@ type firstamlSession struct {
 	client *firstamlapi.Client
 }
 
-func openFirstAML(ctx context.Context, o *options) (session, error) {
+func openFirstAML(ctx context.Context, o *options, common []option.Option, store auth.Store) (session, error) {
 	if err := requireCredentials(o); err != nil {
 		return nil, err
 	}
 	if (o.baseURL == "") != (o.tokenURL == "") {
 		return nil, usagef("firstaml: give both --base-url and --token-url (production), or neither (the sandbox)")
 	}
-	if len(o.scopes) > 0 {
-		return nil, usagef("firstaml: scopes are set on the API client by First AML, not requested")
-	}
-	opts := []option.Option{option.WithUserAgent("complykit-cli")}
+	opts := common
 	if o.baseURL != "" {
 		opts = append(opts, firstamlapi.WithGraphQLURL(o.baseURL), firstamlapi.WithTokenURL(o.tokenURL))
 	}
-	if st := o.store(); st != nil {
-		opts = append(opts, option.WithStore(st))
+	if store != nil {
+		opts = append(opts, option.WithStore(store))
 	}
 	c, err := firstamlapi.NewClient(o.clientID, o.clientSecret, opts...)
 	if err != nil {
@@ -68,88 +77,64 @@ func (s *firstamlSession) Token(ctx context.Context) (*oauth2.Token, error) {
 	return s.client.Token(ctx)
 }
 
-var firstamlOps = map[string]string{
-	"me":                          "the API client, its scopes and organizations",
-	"case-details":                "a case: --param caseId=...",
-	"create-lite-case":            "create a case for one individual: --body CreateLiteCaseInput JSON",
-	"create-case-for-individuals": "create a case: --body CreateCaseForIndividualsInput JSON",
-	"graphql":                     `any operation: --body {"query": ..., "variables": {...}}`,
-}
-
-func (s *firstamlSession) Operations() []string {
-	ops := make([]string, 0, len(firstamlOps))
-	for k := range firstamlOps {
-		ops = append(ops, k)
-	}
-	sort.Strings(ops)
-	return ops
-}
-
-func (s *firstamlSession) Call(ctx context.Context, op string, params map[string]string, body []byte) ([]byte, error) {
-	allow := func(names ...string) error {
-		for k := range params {
-			ok := false
-			for _, n := range names {
-				ok = ok || k == n
-			}
-			if !ok {
-				return usagef("firstaml %s: unknown parameter %q", op, k)
-			}
+// Call runs an operation of specs/firstaml-operations.graphql through the
+// client's GraphQL transport (User-Agent, token, errors as
+// *firstamlapi.Error) and returns the value of its root field. Queries are
+// retried per the retry policy, mutations never. A result holding
+// ValidationErrors comes back together with a *validationError.
+func (s *firstamlSession) Call(ctx context.Context, name string, params map[string]string, body []byte) ([]byte, error) {
+	if name == rawGraphQLOp {
+		if len(params) > 0 {
+			return nil, usagef("firstaml graphql: give the variables in --body, not --param")
 		}
-		return nil
-	}
-	needBody := func(v any) error {
-		if body == nil {
-			return usagef("firstaml %s: --body FILE (or -) is required", op)
-		}
-		if err := json.Unmarshal(body, v); err != nil {
-			return usagef("firstaml %s: --body: %v", op, err)
-		}
-		return nil
-	}
-	var out any
-	var err error
-	switch op {
-	case "me":
-		if err := allow(); err != nil {
-			return nil, err
-		}
-		out, err = s.client.Me(ctx)
-	case "case-details":
-		if err := allow("caseId"); err != nil {
-			return nil, err
-		}
-		if params["caseId"] == "" {
-			return nil, usagef("firstaml case-details: missing --param caseId=...")
-		}
-		out, err = s.client.CaseDetails(ctx, params["caseId"])
-	case "create-lite-case":
-		var in firstamlapi.CreateLiteCaseInput
-		if err := allow(); err != nil {
-			return nil, err
-		}
-		if err := needBody(&in); err != nil {
-			return nil, err
-		}
-		out, err = s.client.CreateLiteCase(ctx, in)
-	case "create-case-for-individuals":
-		var in firstamlapi.CreateCaseForIndividualsInput
-		if err := allow(); err != nil {
-			return nil, err
-		}
-		if err := needBody(&in); err != nil {
-			return nil, err
-		}
-		out, err = s.client.CreateCaseForIndividuals(ctx, in)
-	case "graphql":
 		return s.rawGraphQL(ctx, body)
-	default:
-		return nil, unknownOperation("firstaml", op, s.Operations())
 	}
+	spec, err := loadGQLSpec()
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(out)
+	op, ok := spec.ops[name]
+	if !ok {
+		return nil, usagef("firstaml has no operation %q", name)
+	}
+	vars, err := spec.variables(name, op, params, body)
+	if err != nil {
+		return nil, err
+	}
+	if op.def.Operation == ast.Query {
+		ctx = auth.WithIdempotent(ctx)
+	}
+	var data json.RawMessage
+	err = s.client.GraphQLClient().MakeRequest(ctx,
+		&graphql.Request{Query: op.query, Variables: vars, OpName: op.def.Name},
+		&graphql.Response{Data: &data})
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, fmt.Errorf("firstaml %s: the result is not a JSON object: %v", name, err)
+	}
+	out := []byte(data)
+	if len(fields) == 1 {
+		for _, v := range fields {
+			out = v // the root field's value, as the typed client returns it
+		}
+	}
+	return out, checkValidation(name, data)
+}
+
+// checkValidation returns a *validationError if data holds a
+// ValidationErrors result.
+func checkValidation(op string, data []byte) error {
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return nil
+	}
+	if errs := validationErrors(v); len(errs) > 0 {
+		return &validationError{provider: "firstaml", op: op, errs: errs}
+	}
+	return nil
 }
 
 // rawGraphQL posts a GraphQL request as is through the authenticated
@@ -161,7 +146,7 @@ func (s *firstamlSession) rawGraphQL(ctx context.Context, body []byte) ([]byte, 
 	if body == nil || json.Unmarshal(body, &req) != nil || req.Query == "" {
 		return nil, usagef(`firstaml graphql: --body must be JSON {"query": "...", "variables": {...}}`)
 	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, s.client.BaseURL(), bytesReader(body))
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, s.client.BaseURL(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +164,22 @@ func (s *firstamlSession) rawGraphQL(ctx context.Context, body []byte) ([]byte, 
 	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 16<<20)).Decode(&out); err != nil {
 		return nil, fmt.Errorf("firstaml graphql: %v", err)
 	}
-	return out, nil
+	var shape struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	json.Unmarshal(out, &shape)
+	if len(shape.Errors) > 0 {
+		// GraphQL errors in a 200: the answer is printed, and it failed.
+		var msgs []string
+		for _, e := range shape.Errors {
+			msgs = append(msgs, e.Message)
+		}
+		return out, &apiError{provider: "firstaml", op: "graphql", status: resp.StatusCode, msg: strings.Join(msgs, "; "), requestID: auth.RequestID(resp.Header)}
+	}
+	return out, checkValidation("graphql", shape.Data)
 }
 
 type firstamlFake struct{ s *firstamltest.Server }

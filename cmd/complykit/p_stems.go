@@ -3,26 +3,32 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
+	"strings"
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/internal/apiclient"
 	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stemsapi"
 	"github.com/complykit/complykit-go/stemsapi/stemstest"
+	"github.com/spf13/pflag"
 	"golang.org/x/oauth2"
 )
 
 func init() {
 	register(&provider{
-		name:        "stems",
-		baseURLHelp: "Comply One API root the spec's paths are appended to (required: Stems does not publish it)",
-		flags: func(fs *flag.FlagSet, o *options) {
-			fs.StringVar(&o.username, "username", "", "Stems Accounts user (email address)")
-			fs.StringVar(&o.password, "password", "", "the user's password (prefer the environment variable)")
-			fs.StringVar(&o.company, "company", "", "company id sent as X-Company-Context on every request")
+		order: 1,
+		name:  "stems",
+		title: "Stems Comply One",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			fs.StringVar(&o.baseURL, "base-url", "", "Comply One API root the spec's paths are appended to (required: Stems does not publish it)")
+			fs.StringVar(&o.tokenURL, "token-url", "", "token endpoint (default "+stemsapi.DefaultTokenURL+")")
+			fs.StringArrayVar(&o.scopes, "scope", nil, "`scope` to request instead of the defaults (repeatable; default "+strings.Join(stemsapi.DefaultScopes(), " ")+")")
+			fs.StringVar(&o.username, "username", "", "Stems Accounts user, an email address (required)")
+			fs.StringVar(&o.password, "password", "", "the user's password (required; prefer the environment variable)")
+			fs.StringVar(&o.company, "company", "", "company `id` sent as X-Company-Context on every request")
 		},
-		open: openStems,
+		open:       openStems,
+		operations: restOperations("stems.yaml"),
 		startFake: func(addr string) (fake, error) {
 			s, err := stemstest.Start(stemstest.WithAddr(addr))
 			if err != nil {
@@ -47,7 +53,7 @@ type stemsSession struct {
 
 func (s *stemsSession) Token(ctx context.Context) (*oauth2.Token, error) { return s.client.Token(ctx) }
 
-func openStems(ctx context.Context, o *options) (session, error) {
+func openStems(ctx context.Context, o *options, common []option.Option, store auth.Store) (session, error) {
 	if err := requireCredentials(o); err != nil {
 		return nil, err
 	}
@@ -57,7 +63,10 @@ func openStems(ctx context.Context, o *options) (session, error) {
 	if o.username == "" || o.password == "" {
 		return nil, usagef("stems: --username and --password are required (or %s_USERNAME / _PASSWORD)", envPrefix("stems"))
 	}
-	opts := []option.Option{option.WithUserAgent("complykit-cli")}
+	opts := common
+	if store != nil {
+		opts = append(opts, option.WithStore(store))
+	}
 	if o.tokenURL != "" {
 		opts = append(opts, stemsapi.WithTokenURL(o.tokenURL))
 	}
@@ -66,9 +75,6 @@ func openStems(ctx context.Context, o *options) (session, error) {
 	}
 	if o.company != "" {
 		opts = append(opts, stemsapi.WithCompany(o.company))
-	}
-	if st := o.store(); st != nil {
-		opts = append(opts, option.WithStore(st))
 	}
 	c, err := stemsapi.NewClient(o.baseURL, stemsapi.Password(o.clientID, o.clientSecret, o.username, o.password), opts...)
 	if err != nil {
@@ -80,7 +86,7 @@ func openStems(ctx context.Context, o *options) (session, error) {
 	}
 	return &stemsSession{
 		restCaller: &restCaller{provider: "stems", spec: "stems.yaml", baseURL: c.BaseURL(), doer: c.Doer(),
-			ua: apiclient.UserAgent("complykit-cli"), headers: headers},
+			ua: apiclient.UserAgent(userAgent), headers: headers},
 		client: c,
 	}, nil
 }

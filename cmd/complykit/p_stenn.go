@@ -3,23 +3,29 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 
+	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/internal/apiclient"
 	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stennapi"
 	"github.com/complykit/complykit-go/stennapi/stenntest"
+	"github.com/spf13/pflag"
 	"golang.org/x/oauth2"
 )
 
 func init() {
 	register(&provider{
-		name:        "stenn",
-		baseURLHelp: "API root the spec's paths are appended to (default https://api.stenn.com; https://api.stenn.com/sandbox with --sandbox)",
-		flags: func(fs *flag.FlagSet, o *options) {
+		order: 2,
+		name:  "stenn",
+		title: "Stenn",
+		flags: func(fs *pflag.FlagSet, o *options) {
+			fs.StringVar(&o.baseURL, "base-url", "", "API root the spec's paths are appended to (default "+stennapi.LiveBaseURL+"; "+stennapi.SandboxBaseURL+" with --sandbox)")
+			fs.StringVar(&o.tokenURL, "token-url", "", "token endpoint (default: the API root + /auth/v1/token)")
 			fs.BoolVar(&o.sandbox, "sandbox", false, "use the sandbox (test mode): token and API URLs both switch")
 		},
-		open: openStenn,
+		refused:    map[string]string{"scope": "the client credentials grant takes no scopes"},
+		open:       openStenn,
+		operations: restOperations("stenn.yaml"),
 		startFake: func(addr string) (fake, error) {
 			s, err := stenntest.Start(stenntest.WithAddr(addr))
 			if err != nil {
@@ -28,6 +34,7 @@ func init() {
 			return stennFake{s}, nil
 		},
 	})
+	statusFuncs = append(statusFuncs, stennStatus)
 }
 
 type stennSession struct {
@@ -37,14 +44,14 @@ type stennSession struct {
 
 func (s *stennSession) Token(ctx context.Context) (*oauth2.Token, error) { return s.client.Token(ctx) }
 
-func openStenn(ctx context.Context, o *options) (session, error) {
+func openStenn(ctx context.Context, o *options, common []option.Option, store auth.Store) (session, error) {
 	if err := requireCredentials(o); err != nil {
 		return nil, err
 	}
-	if len(o.scopes) > 0 {
-		return nil, usagef("stenn: the client credentials grant takes no scopes")
+	opts := common
+	if store != nil {
+		opts = append(opts, option.WithStore(store))
 	}
-	opts := []option.Option{option.WithUserAgent("complykit-cli")}
 	if o.sandbox {
 		opts = append(opts, stennapi.WithSandbox())
 	}
@@ -54,15 +61,12 @@ func openStenn(ctx context.Context, o *options) (session, error) {
 	if o.tokenURL != "" {
 		opts = append(opts, stennapi.WithTokenURL(o.tokenURL))
 	}
-	if st := o.store(); st != nil {
-		opts = append(opts, option.WithStore(st))
-	}
 	c, err := stennapi.NewClient(o.clientID, o.clientSecret, opts...)
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
 	return &stennSession{
-		restCaller: &restCaller{provider: "stenn", spec: "stenn.yaml", baseURL: c.BaseURL(), doer: c.Doer(), ua: apiclient.UserAgent("complykit-cli")},
+		restCaller: &restCaller{provider: "stenn", spec: "stenn.yaml", baseURL: c.BaseURL(), doer: c.Doer(), ua: apiclient.UserAgent(userAgent)},
 		client:     c,
 	}, nil
 }

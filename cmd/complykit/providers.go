@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"sort"
 	"strings"
 
+	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/option"
+	"github.com/spf13/pflag"
 	"golang.org/x/oauth2"
 )
 
@@ -13,11 +15,23 @@ import (
 type session interface {
 	// Token returns the current access token (fetching one if needed).
 	Token(ctx context.Context) (*oauth2.Token, error)
-	// Call runs the operation (an operationId in kebab-case) and returns
-	// its JSON result.
+	// Call runs the operation (one of the provider's operations, by
+	// name) and returns its JSON result. A result that is an answer and
+	// a failure at once (First AML's ValidationErrors) comes back with a
+	// non-nil error too.
 	Call(ctx context.Context, op string, params map[string]string, body []byte) ([]byte, error)
-	// Operations lists what Call accepts.
-	Operations() []string
+}
+
+// operation is what `complykit call <provider> <name>` runs, described
+// from the provider's spec so that help needs no credentials.
+type operation struct {
+	name  string // kebab-case operationId, or GraphQL operation name
+	short string // one line
+	long  string // what it does, its parameters, its body and its result
+	// params are the names --param accepts, for completion.
+	params []string
+	// body reports whether the operation takes --body.
+	body bool
 }
 
 // fake is a running fake server.
@@ -30,36 +44,43 @@ type fake interface {
 
 type kv struct{ k, v string }
 
+// provider is one of the four APIs: its flags, how a session is opened
+// from them, its operations and its fake.
 type provider struct {
-	name        string
-	baseURLHelp string
-	flags       func(fs *flag.FlagSet, o *options)
-	open        func(ctx context.Context, o *options) (session, error)
-	startFake   func(addr string) (fake, error)
+	order int    // where the design lists it: Stems, Stenn, CloudCompli, First AML
+	name  string // as typed on the command line: stems
+	title string // Stems Comply One
+	// flags declares the provider's own flags (the CLI adds those every
+	// provider takes: see addProviderFlags).
+	flags func(fs *pflag.FlagSet, o *options)
+	// refused explains, by flag name, why a flag that other providers
+	// take is not one of this provider's; the error for an unknown flag
+	// says it.
+	refused map[string]string
+	// open makes a client from the flags. common are the options the CLI
+	// gives every client (User-Agent, logger, HTTP client); store is the
+	// token cache, nil with --no-cache.
+	open func(ctx context.Context, o *options, common []option.Option, store auth.Store) (session, error)
+	// operations lists what `call` runs, from the spec.
+	operations func() ([]*operation, error)
+	startFake  func(addr string) (fake, error)
 }
 
-var providers = map[string]*provider{}
+// providers in the order the design and the README present them.
+var providers []*provider
 
-func register(p *provider) { providers[p.name] = p }
-
-func providerNames() string {
-	var names []string
-	for n := range providers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
+func register(p *provider) {
+	providers = append(providers, p)
+	sort.SliceStable(providers, func(i, j int) bool { return providers[i].order < providers[j].order })
 }
 
-func lookupProvider(args []string) (*provider, []string, error) {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return nil, nil, usagef("missing provider (one of %s)", providerNames())
+func lookupProvider(name string) *provider {
+	for _, p := range providers {
+		if p.name == name {
+			return p
+		}
 	}
-	p, ok := providers[args[0]]
-	if !ok {
-		return nil, nil, usagef("unknown provider %q (one of %s)", args[0], providerNames())
-	}
-	return p, args[1:], nil
+	return nil
 }
 
 // requireCredentials checks the flags every client credentials provider needs.
@@ -75,8 +96,4 @@ func requireCredentials(o *options) error {
 		return usagef("%s: missing %s (or %s_CLIENT_ID / _CLIENT_SECRET)", o.provider, strings.Join(missing, " and "), envPrefix(o.provider))
 	}
 	return nil
-}
-
-func unknownOperation(provider, op string, ops []string) error {
-	return usagef("%s has no operation %q; operations: %s", provider, op, strings.Join(ops, ", "))
 }
