@@ -31,11 +31,18 @@ type CacheOptions struct {
 	// FetchTimeout bounds each shared fetch, which no caller's context can
 	// cancel. Optional. Default 60 s.
 	FetchTimeout time.Duration
-	// Logger sees fetches, refreshes and invalidations, never a token.
-	// Optional.
+	// Logger sees fetches, refreshes and invalidations, never a token: every
+	// error it logs went through the Redactor. Optional.
 	Logger *slog.Logger
 	// Now is the clock. Optional; tests set it to control expiry.
 	Now func() time.Time
+	// Redactor removes secrets from the cache's errors and log lines; the
+	// cache registers with it every token it obtains or loads from Store.
+	// Give it the same Redactor as the flow (FlowOptions.Redactor).
+	// Optional; default: the source's (the flows of this package have a
+	// Redactor method), else a new one. When both are set and differ, this
+	// one includes the source's (Redactor.Include).
+	Redactor *Redactor
 }
 
 const (
@@ -74,6 +81,8 @@ func (o *CacheOptions) validate() error {
 //     error) and is saved again before the next use, so it is never lost.
 //
 // Do not modify the tokens it returns.
+//
+// It prints, encodes and logs without its tokens, under every verb.
 type Cache struct {
 	src          oauth2.TokenSource
 	store        Store
@@ -83,6 +92,7 @@ type Cache struct {
 	fetchTimeout time.Duration
 	logger       *slog.Logger
 	now          func() time.Time
+	red          *Redactor
 
 	cur          atomic.Pointer[entry]
 	fetching     atomic.Bool  // a fetch is in flight
@@ -127,6 +137,19 @@ func NewCache(src oauth2.TokenSource, opts CacheOptions) (*Cache, error) {
 		fetchTimeout: opts.FetchTimeout,
 		logger:       loggerOrDiscard(opts.Logger),
 		now:          opts.Now,
+		red:          opts.Redactor,
+	}
+	if rs, ok := src.(interface{ Redactor() *Redactor }); ok {
+		switch srcRed := rs.Redactor(); {
+		case srcRed == nil:
+		case c.red == nil:
+			c.red = srcRed
+		default:
+			c.red.Include(srcRed)
+		}
+	}
+	if c.red == nil {
+		c.red = NewRedactor()
 	}
 	if c.store == nil {
 		c.store = NewMemoryStore()
@@ -159,6 +182,28 @@ func (c *Cache) Key() string { return c.key }
 // Fetches returns how many tokens the cache has obtained from its source
 // (not counting tokens adopted from the Store).
 func (c *Cache) Fetches() int64 { return c.fetchCount.Load() }
+
+// Redactor returns the Redactor of the cache's errors and log lines.
+func (c *Cache) Redactor() *Redactor { return c.red }
+
+func (c *Cache) safe() Safe {
+	has := c.cur.Load() != nil
+	return Safe{Type: "auth.Cache", Fields: []SafeField{
+		Public("Key", c.key), Public("Fetches", c.fetchCount.Load()), Public("HasToken", has),
+	}}
+}
+
+// String describes the cache without its tokens.
+func (c *Cache) String() string { return c.safe().String() }
+
+// Format prints String under every verb.
+func (c *Cache) Format(f fmt.State, verb rune) { c.safe().Format(f, verb) }
+
+// MarshalJSON encodes the description, without the tokens.
+func (c *Cache) MarshalJSON() ([]byte, error) { return c.safe().MarshalJSON() }
+
+// LogValue logs the description, without the tokens.
+func (c *Cache) LogValue() slog.Value { return c.safe().LogValue() }
 
 // Token returns a valid token, waiting without a deadline of its own (the
 // shared fetch still has FetchTimeout). It implements oauth2.TokenSource.
@@ -228,7 +273,7 @@ func (c *Cache) startLocked() *call {
 
 func (c *Cache) run(cl *call) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.fetchTimeout)
-	tok, err := c.fetchSafely(ctx)
+	tok, _, err := c.fetchSafely(ctx)
 	cancel()
 
 	c.mu.Lock()
@@ -239,7 +284,7 @@ func (c *Cache) run(cl *call) {
 		c.bgFailures = 0
 		c.backoffUntil.Store(0)
 	} else {
-		cl.err = err
+		cl.err = c.red.Error(err)
 		c.bgFailures++
 		backoff := maxRefreshBackoff
 		if c.bgFailures < 7 {
@@ -253,7 +298,7 @@ func (c *Cache) run(cl *call) {
 			next = e.blockAt
 		}
 		c.backoffUntil.Store(next.UnixNano())
-		c.logger.Warn("auth: token fetch failed", slog.String("key", c.key), slog.String("error", err.Error()),
+		c.logger.Warn("auth: token fetch failed", slog.String("key", c.key), slog.String("error", c.red.Redact(cl.err.Error())),
 			slog.Duration("retry_in", backoff))
 	}
 	c.inflight = nil
@@ -262,17 +307,20 @@ func (c *Cache) run(cl *call) {
 	close(cl.done)
 }
 
-func (c *Cache) fetchSafely(ctx context.Context) (tok *oauth2.Token, err error) {
+// fetchSafely is fetch, with a panicking source turned into an error.
+// fromSource reports whether the source was asked (and so whether a
+// failure counts for the backoff).
+func (c *Cache) fetchSafely(ctx context.Context) (tok *oauth2.Token, fromSource bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.logger.Error("auth: token source panicked", slog.String("type", fmt.Sprintf("%T", r)))
-			tok, err = nil, errors.New("auth: token source panicked")
+			tok, fromSource, err = nil, true, errors.New("auth: token source panicked")
 		}
 	}()
 	return c.fetch(ctx)
 }
 
-func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
+func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, bool, error) {
 	if l, ok := c.store.(Locker); ok {
 		// Waiting for the lock may use half the fetch's budget, so a fetch
 		// that has to go ahead without it still has time to succeed.
@@ -285,7 +333,7 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
 		case errors.Is(err, context.DeadlineExceeded):
 			c.logger.Warn("auth: timed out waiting for the store lock; fetching without it")
 		default:
-			c.logger.Warn("auth: store lock unavailable; fetching without it", slog.String("error", err.Error()))
+			c.logger.Warn("auth: store lock unavailable; fetching without it", slog.String("error", c.red.Redact(err.Error())))
 		}
 	}
 	c.mu.Lock()
@@ -295,25 +343,26 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
 
 	if pending != nil {
 		if err := c.store.Save(ctx, c.key, pending); err != nil {
-			return nil, fmt.Errorf("auth: the rotated refresh token still cannot be saved, so it is not used yet: %w", err)
+			return nil, false, fmt.Errorf("auth: the rotated refresh token still cannot be saved, so it is not used yet: %w", err)
 		}
 		c.mu.Lock()
 		c.pending = nil
 		c.mu.Unlock()
 		if !c.isInvalid(pending.AccessToken) && now.Before(c.newEntry(pending).blockAt) {
-			return pending, nil
+			return pending, false, nil
 		}
 		last = pending
 	}
 
 	stored, err := c.store.Load(ctx, c.key)
 	if err != nil {
-		c.logger.Warn("auth: token store load failed", slog.String("error", err.Error()))
+		c.logger.Warn("auth: token store load failed", slog.String("error", c.red.Redact(err.Error())))
 	}
 	if stored != nil {
+		c.red.AddToken(stored) // before anything can echo it
 		if stored.AccessToken != "" && !c.isInvalid(stored.AccessToken) && now.Before(c.newEntry(stored).refreshAt) {
 			c.logger.Debug("auth: using the token in the store", slog.String("key", c.key))
-			return stored, nil
+			return stored, false, nil
 		}
 		if stored.RefreshToken != "" {
 			// The store holds the newest refresh token: another process
@@ -322,10 +371,12 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
 		}
 	}
 
+	c.red.AddToken(last) // a refresh token about to be sent
 	tok, err := c.obtain(ctx, last)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
+	c.red.AddToken(tok)
 	c.fetchCount.Add(1)
 	tok = c.normalize(tok, last)
 	if err := c.store.Save(ctx, c.key, tok); err != nil {
@@ -334,13 +385,15 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
 			c.mu.Lock()
 			c.pending = tok
 			c.mu.Unlock()
-			return nil, fmt.Errorf("auth: the new refresh token could not be saved, so it is not used yet: %w", err)
+			// The source answered: this is the store's failure, not a
+			// reason to back off from the token endpoint.
+			return nil, false, fmt.Errorf("auth: the new refresh token could not be saved, so it is not used yet: %w", err)
 		}
-		c.logger.Warn("auth: token store save failed; keeping the token in memory", slog.String("error", err.Error()))
+		c.logger.Warn("auth: token store save failed; keeping the token in memory", slog.String("error", c.red.Redact(err.Error())))
 	}
 	c.logger.Info("auth: token fetched", slog.String("key", c.key), slog.Int64("expires_in", tok.ExpiresIn),
 		slog.Bool("refresh_token", tok.RefreshToken != ""))
-	return tok, nil
+	return tok, true, nil
 }
 
 func (c *Cache) obtain(ctx context.Context, last *oauth2.Token) (*oauth2.Token, error) {

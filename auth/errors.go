@@ -2,8 +2,11 @@ package auth
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // TokenError is returned when a token endpoint refuses a request or answers
@@ -11,8 +14,10 @@ import (
 // page, a truncated or oversized body, a token of an unsupported type.
 //
 // Use it with errors.As. Its message never contains the client secret, the
-// password, or any token: fields copied from the response are scrubbed of
-// every secret the request carried.
+// password, or any token: every field copied from the response went through
+// the flow's Redactor (see Redactor.Field), and the message is redacted once
+// more when it is built. It prints the same message under every fmt verb,
+// encodes as JSON without its cause's internals, and logs as a slog group.
 type TokenError struct {
 	// Grant is the grant_type of the failed request, e.g. "refresh_token".
 	Grant string
@@ -33,6 +38,12 @@ type TokenError struct {
 	RequestID string
 	// Err is the transport error when no response arrived.
 	Err error
+	// RetryAfter is the response's Retry-After (429 and 503 responses
+	// usually carry one); 0 when absent. The flows' retries and the Cache's
+	// backoff wait at least this long before the next token request.
+	RetryAfter time.Duration
+
+	red *Redactor // redacts the message once more; nil for a TokenError built elsewhere
 }
 
 func (e *TokenError) Error() string {
@@ -63,10 +74,44 @@ func (e *TokenError) Error() string {
 	if e.RequestID != "" {
 		b.WriteString(" (request id " + e.RequestID + ")")
 	}
-	return b.String()
+	if e.RetryAfter > 0 {
+		b.WriteString(" (retry after " + e.RetryAfter.String() + ")")
+	}
+	return e.red.Redact(b.String())
 }
 
+// Unwrap returns the transport error, if any.
 func (e *TokenError) Unwrap() error { return e.Err }
+
+// Format prints Error for every verb, so %d or %#v cannot reach a field.
+func (e *TokenError) Format(f fmt.State, verb rune) { FormatText(f, verb, e.Error()) }
+
+// MarshalJSON encodes the message and the fields, the cause as its message.
+func (e *TokenError) MarshalJSON() ([]byte, error) { return marshalErrorJSON(e.Error(), e.fields()) }
+
+// LogValue is a group of the message and the fields.
+func (e *TokenError) LogValue() slog.Value {
+	return Safe{Fields: append([]SafeField{Public("error", e.Error())}, e.fields()...)}.LogValue()
+}
+
+func (e *TokenError) fields() []SafeField {
+	fs := []SafeField{Public("grant", e.red.Redact(e.Grant)), Public("status", e.StatusCode)}
+	for _, f := range []struct{ name, v string }{
+		{"code", e.Code}, {"description", e.Description}, {"message", e.Message},
+		{"content_type", e.ContentType}, {"reason", e.Reason}, {"request_id", e.RequestID},
+	} {
+		if f.v != "" {
+			fs = append(fs, Public(f.name, e.red.Redact(f.v)))
+		}
+	}
+	if e.Err != nil {
+		fs = append(fs, Public("cause", e.red.Redact(e.Err.Error())))
+	}
+	if e.RetryAfter > 0 {
+		fs = append(fs, Public("retry_after", e.RetryAfter.String()))
+	}
+	return fs
+}
 
 // Temporary reports whether retrying the same request later may succeed: a
 // transport error, 429 or a 5xx. An OAuth error (4xx) is never temporary: a
@@ -84,55 +129,4 @@ func (e *TokenError) Temporary() bool {
 func IsInvalidGrant(err error) bool {
 	var te *TokenError
 	return errors.As(err, &te) && te.Code == "invalid_grant"
-}
-
-// maxErrorField bounds each text field copied from an error response.
-const maxErrorField = 512
-
-// scrubber removes known secrets from text that came back from a server,
-// so that an endpoint echoing a request never puts a secret in an error.
-type scrubber []string
-
-func newScrubber(secrets ...string) scrubber {
-	var s scrubber
-	for _, v := range secrets {
-		if len(v) >= 4 { // shorter values would redact ordinary words
-			s = append(s, v)
-		}
-	}
-	return s
-}
-
-// with returns a scrubber that also removes secrets.
-func (s scrubber) with(secrets ...string) scrubber {
-	return append(newScrubber(secrets...), s...)
-}
-
-func (s scrubber) clean(v string) string {
-	for _, secret := range s {
-		if strings.Contains(v, secret) {
-			v = strings.ReplaceAll(v, secret, "[redacted]")
-		}
-	}
-	v = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, v)
-	if len(v) > maxErrorField {
-		v = v[:maxErrorField] + "..."
-	}
-	return v
-}
-
-func (s scrubber) error(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if cleaned := s.clean(msg); cleaned != msg {
-		return errors.New(cleaned)
-	}
-	return err
 }

@@ -33,6 +33,13 @@ type FlowOptions struct {
 	Logger *slog.Logger
 	// Now is the clock used to compute expiry. Optional; tests set it.
 	Now func() time.Time
+	// Redactor removes the client's secrets from every error and log line.
+	// The flow registers the secrets it holds (client secret, password,
+	// the HTTP Basic pair, codes, verifiers, refresh tokens it sends and
+	// tokens it gets). Give the flow, its Cache (CacheOptions.Redactor) and
+	// the provider's own error constructors the same one. Optional; default:
+	// a Redactor of the flow's own (see the flows' Redactor method).
+	Redactor *Redactor
 }
 
 // endpoint posts form-encoded grants to one token URL.
@@ -46,6 +53,7 @@ type endpoint struct {
 	secret    string
 	logger    *slog.Logger
 	now       func() time.Time
+	red       *Redactor
 }
 
 func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o FlowOptions) (*endpoint, error) {
@@ -75,6 +83,13 @@ func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o Fl
 	if now == nil {
 		now = time.Now
 	}
+	red := o.Redactor
+	if red == nil {
+		red = NewRedactor()
+	}
+	// The secret in every form it is sent in: the form body, or HTTP
+	// Basic, whose base64 hides it from a search for the raw value.
+	red.AddBasic(clientID, secret)
 	return &endpoint{
 		tokenURL:  u.String(),
 		origin:    originOf(u),
@@ -85,6 +100,7 @@ func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o Fl
 		secret:    secret,
 		logger:    loggerOrDiscard(o.Logger),
 		now:       now,
+		red:       red,
 	}, nil
 }
 
@@ -113,12 +129,7 @@ func tokenHTTPClient(base *http.Client, o origin) *http.Client {
 	return c
 }
 
-// maxTokenAttempts bounds retries of a token request that failed for a
-// temporary reason (a transport error, 429, 5xx). Grants whose credential
-// is single-use (refresh_token, authorization_code) are never retried.
-const maxTokenAttempts = 3
-
-func (e *endpoint) post(ctx context.Context, grant string, form url.Values, scrub scrubber) (*oauth2.Token, error) {
+func (e *endpoint) post(ctx context.Context, grant string, form url.Values) (*oauth2.Token, error) {
 	form.Set("grant_type", grant)
 	if e.authStyle == oauth2.AuthStyleInParams {
 		form.Set("client_id", e.clientID)
@@ -127,12 +138,30 @@ func (e *endpoint) post(ctx context.Context, grant string, form url.Values, scru
 		}
 	}
 	body := form.Encode()
-	once := func(ctx context.Context) (*oauth2.Token, error) { return e.postOnce(ctx, grant, body, scrub) }
-	if grant == "refresh_token" || grant == "authorization_code" {
-		return once(ctx) // single-use: never sent twice
+	once := func(ctx context.Context) (*oauth2.Token, error) { return e.postOnce(ctx, grant, body) }
+	var tok *oauth2.Token
+	var err error
+	if singleUse(grant) {
+		tok, err = once(ctx) // single-use: never sent twice
+	} else {
+		tok, err = RetryTemporary(ctx, once)
 	}
-	return RetryTemporary(ctx, once)
+	if err != nil {
+		return nil, e.red.Error(err)
+	}
+	e.red.AddToken(tok)
+	return tok, nil
 }
+
+// singleUse reports whether a grant's credential works once only, so that
+// sending the request again could spend it (a refresh token a server
+// rotated before its answer was lost) or be refused anyway.
+func singleUse(grant string) bool { return grant == "refresh_token" || grant == "authorization_code" }
+
+// maxTokenAttempts bounds retries of a token request that failed for a
+// temporary reason (a transport error, 429, 5xx). Grants whose credential
+// is single-use (refresh_token, authorization_code) are never retried.
+const maxTokenAttempts = 3
 
 // RetryTemporary calls fetch, and again (up to maxTokenAttempts in all,
 // 200 ms and 400 ms apart) while it fails with a temporary *TokenError: a
@@ -173,10 +202,10 @@ func TokenHTTPClient(base *http.Client, tokenURL string) (*http.Client, error) {
 	return tokenHTTPClient(base, originOf(u)), nil
 }
 
-func (e *endpoint) postOnce(ctx context.Context, grant, body string, scrub scrubber) (*oauth2.Token, error) {
+func (e *endpoint) postOnce(ctx context.Context, grant, body string) (*oauth2.Token, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.tokenURL, strings.NewReader(body))
 	if err != nil {
-		return nil, &TokenError{Grant: grant, Err: scrub.error(err)}
+		return nil, &TokenError{Grant: grant, Err: e.red.Error(err), red: e.red}
 	}
 	for k, v := range e.header {
 		req.Header[k] = v
@@ -190,16 +219,18 @@ func (e *endpoint) postOnce(ctx context.Context, grant, body string, scrub scrub
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelWarn, "auth: token request failed",
 			slog.String("grant", grant), slog.String("origin", e.origin.String()), slog.Duration("took", time.Since(start)))
-		return nil, &TokenError{Grant: grant, Err: scrub.error(err)}
+		return nil, &TokenError{Grant: grant, Err: e.red.Error(err), red: e.red}
 	}
 	e.logger.LogAttrs(ctx, slog.LevelDebug, "auth: token response",
 		slog.String("grant", grant), slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		resp.Body.Close()
-		return nil, &TokenError{Grant: grant, StatusCode: resp.StatusCode,
-			Reason: "token endpoint redirected to another origin; not followed"}
+		te := &TokenError{Grant: grant, StatusCode: resp.StatusCode,
+			Reason: "token endpoint redirected to another origin; not followed", red: e.red}
+		te.setHeaders(resp.Header)
+		return nil, te
 	}
-	return parseTokenResponse(resp, grant, scrub, e.now())
+	return parseTokenResponse(resp, grant, e.red, e.now())
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
