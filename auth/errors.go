@@ -39,7 +39,8 @@ type TokenError struct {
 	// Err is the transport error when no response arrived.
 	Err error
 	// RetryAfter is the response's Retry-After (429 and 503 responses
-	// usually carry one); 0 when absent. The flows' retries and the Cache's
+	// usually carry one); 0 when absent or zero, and then the retry
+	// policy's own backoff applies. The flows' retries and the Cache's
 	// backoff wait at least this long before the next token request.
 	RetryAfter time.Duration
 

@@ -40,6 +40,19 @@ type FlowOptions struct {
 	// the provider's own error constructors the same one. Optional; default:
 	// a Redactor of the flow's own (see the flows' Redactor method).
 	Redactor *Redactor
+	// Retry is the policy for token requests that failed for a temporary
+	// reason (429, 502, 503, 504, a connection error), the same type as for
+	// API calls: Retry-After is honoured up to MaxRetryAfter (a longer one
+	// returns the error at once, with TokenError.RetryAfter set, and the
+	// Cache waits that long). A single-use grant (refresh_token,
+	// authorization_code) is never retried, whatever the policy. Optional;
+	// default: RetryPolicy{} (4 attempts). &RetryPolicy{MaxAttempts: 1}
+	// disables retries.
+	Retry *RetryPolicy
+	// Sleep waits between retries; it must return early with ctx.Err()
+	// when ctx ends. Optional; tests set it to see the waits without
+	// waiting. Default: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // endpoint posts form-encoded grants to one token URL.
@@ -54,6 +67,8 @@ type endpoint struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	red       *Redactor
+	retry     RetryPolicy
+	sleep     func(context.Context, time.Duration) error
 }
 
 func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o FlowOptions) (*endpoint, error) {
@@ -90,6 +105,14 @@ func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o Fl
 	// The secret in every form it is sent in: the form body, or HTTP
 	// Basic, whose base64 hides it from a search for the raw value.
 	red.AddBasic(clientID, secret)
+	var retry RetryPolicy
+	if o.Retry != nil {
+		retry = *o.Retry
+	}
+	sleep := o.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
 	return &endpoint{
 		tokenURL:  u.String(),
 		origin:    originOf(u),
@@ -101,6 +124,8 @@ func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o Fl
 		logger:    loggerOrDiscard(o.Logger),
 		now:       now,
 		red:       red,
+		retry:     retry.withDefaults(),
+		sleep:     sleep,
 	}, nil
 }
 
@@ -144,7 +169,7 @@ func (e *endpoint) post(ctx context.Context, grant string, form url.Values) (*oa
 	if singleUse(grant) {
 		tok, err = once(ctx) // single-use: never sent twice
 	} else {
-		tok, err = RetryTemporary(ctx, once)
+		tok, err = retryToken(ctx, e.retry, e.sleep, e.logger, once)
 	}
 	if err != nil {
 		return nil, e.red.Error(err)
@@ -158,35 +183,69 @@ func (e *endpoint) post(ctx context.Context, grant string, form url.Values) (*oa
 // rotated before its answer was lost) or be refused anyway.
 func singleUse(grant string) bool { return grant == "refresh_token" || grant == "authorization_code" }
 
-// maxTokenAttempts bounds retries of a token request that failed for a
-// temporary reason (a transport error, 429, 5xx). Grants whose credential
-// is single-use (refresh_token, authorization_code) are never retried.
-const maxTokenAttempts = 3
-
-// RetryTemporary calls fetch, and again (up to maxTokenAttempts in all,
-// 200 ms and 400 ms apart) while it fails with a temporary *TokenError: a
-// transport error, 429 or 5xx. It is for flows that send their token
-// request themselves (First AML's JSON body); never use it for a grant
-// whose credential is single-use (a refresh token, a code).
+// RetryTemporary calls fetch, and again while it fails with a temporary
+// *TokenError (a transport error, 429, 502, 503 or 504), with the default
+// RetryPolicy: up to 4 attempts, exponential backoff with full jitter, and
+// the response's Retry-After honoured (TokenError.RetryAfter, which
+// ParseTokenResponse sets) up to 30 s; a longer one returns the error at
+// once. It is for flows that send their token request themselves (First
+// AML's JSON body); never use it for a grant whose credential is single-use
+// (a refresh token, a code). It is RetryTemporaryWith(ctx, RetryPolicy{},
+// nil, fetch).
 func RetryTemporary(ctx context.Context, fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
-	var lastErr error
-	for attempt := 0; attempt < maxTokenAttempts; attempt++ {
-		if attempt > 0 {
-			if err := sleepCtx(ctx, time.Duration(attempt)*200*time.Millisecond); err != nil {
-				break
-			}
-		}
+	return RetryTemporaryWith(ctx, RetryPolicy{}, nil, fetch)
+}
+
+// RetryTemporaryWith is RetryTemporary with a policy (the zero value means
+// the defaults) and a sleep function (nil: a timer; tests pass one that
+// records the waits). A wait that would outlive ctx's deadline returns the
+// last error at once.
+func RetryTemporaryWith(ctx context.Context, policy RetryPolicy, sleep func(context.Context, time.Duration) error, fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	return retryToken(ctx, policy.withDefaults(), sleep, nil, fetch)
+}
+
+func retryToken(ctx context.Context, p RetryPolicy, sleep func(context.Context, time.Duration) error, logger *slog.Logger,
+	fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
+	for attempt := 1; ; attempt++ {
 		tok, err := fetch(ctx)
 		if err == nil {
 			return tok, nil
 		}
-		lastErr = err
 		var te *TokenError
-		if !errors.As(err, &te) || !te.Temporary() || ctx.Err() != nil {
-			break
+		if attempt >= p.MaxAttempts || !errors.As(err, &te) || !retryableTokenError(ctx, te) {
+			return nil, err
+		}
+		wait := p.backoff(attempt)
+		if te.RetryAfter > 0 {
+			if te.RetryAfter > p.MaxRetryAfter {
+				return nil, err // the caller (a Cache) waits that long instead
+			}
+			wait = te.RetryAfter
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, err // waiting would outlive the caller
+		}
+		if logger != nil {
+			logger.LogAttrs(ctx, slog.LevelInfo, "auth: retrying the token request",
+				slog.String("grant", te.Grant), slog.Int("status", te.StatusCode), slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		}
+		if sleep(ctx, wait) != nil {
+			return nil, err
 		}
 	}
-	return nil, lastErr
+}
+
+// retryableTokenError is the API calls' rule (RetryPolicy) for a token
+// request: 429, 502, 503, 504, or a transport error that is not the
+// caller's context ending or a certificate problem.
+func retryableTokenError(ctx context.Context, te *TokenError) bool {
+	if te.StatusCode == 0 {
+		return te.Err != nil && retryableError(ctx, te.Err)
+	}
+	return retryableStatus(te.StatusCode)
 }
 
 // TokenHTTPClient returns a copy of base (nil: a client with a
