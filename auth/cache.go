@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,7 @@ type CacheOptions struct {
 	// Logger sees fetches, refreshes and invalidations, never a token: every
 	// error it logs went through the Redactor. Optional.
 	Logger *slog.Logger
-	// Now is the clock. Optional; tests set it to control expiry.
+	// Now is the clock, for expiry and backoff. Optional; tests set it.
 	Now func() time.Time
 	// Redactor removes secrets from the cache's errors and log lines; the
 	// cache registers with it every token it obtains or loads from Store.
@@ -43,13 +44,37 @@ type CacheOptions struct {
 	// Redactor method), else a new one. When both are set and differ, this
 	// one includes the source's (Redactor.Include).
 	Redactor *Redactor
+	// FailureBackoff is how long the cache waits after a failed token fetch
+	// before it asks the source again; it doubles with each consecutive
+	// failure up to MaxFailureBackoff, and each wait is drawn from [half, all]
+	// of it (jitter). A longer Retry-After on the token response (see
+	// TokenError.RetryAfter) is honoured, up to an hour. Meanwhile every
+	// caller that needs a new token gets a *BackoffError at once, without a
+	// request. The background refresh follows the same schedule. Optional.
+	// Default 1 s.
+	FailureBackoff time.Duration
+	// MaxFailureBackoff caps FailureBackoff's doubling. Optional. Default 1 min.
+	MaxFailureBackoff time.Duration
+	// RefusedCooldown is how long the cache waits after the token endpoint
+	// refused the credentials themselves (invalid_grant, invalid_client or
+	// unauthorized_client, or a 401 without an OAuth error, on a
+	// password or client credentials grant): the same credentials can only
+	// be refused again, and repeated wrong passwords lock accounts. Call
+	// ResetBackoff once the credentials are corrected, or build a new
+	// client. Optional. Default 15 min.
+	RefusedCooldown time.Duration
 }
 
 const (
-	defaultRefreshAfter = 0.75
-	defaultExpiryMargin = 30 * time.Second
-	defaultFetchTimeout = 60 * time.Second
-	maxRefreshBackoff   = time.Minute
+	defaultRefreshAfter      = 0.75
+	defaultExpiryMargin      = 30 * time.Second
+	defaultFetchTimeout      = 60 * time.Second
+	defaultFailureBackoff    = time.Second
+	defaultMaxFailureBackoff = time.Minute
+	defaultRefusedCooldown   = 15 * time.Minute
+	// maxHonouredRetryAfter bounds the Retry-After a cache honours, so a
+	// broken or hostile server cannot silence a client for days.
+	maxHonouredRetryAfter = time.Hour
 )
 
 func (o *CacheOptions) validate() error {
@@ -58,6 +83,12 @@ func (o *CacheOptions) validate() error {
 	}
 	if o.ExpiryMargin < 0 || o.FetchTimeout < 0 {
 		return errors.New("auth: cache: ExpiryMargin and FetchTimeout may not be negative")
+	}
+	if o.FailureBackoff < 0 || o.MaxFailureBackoff < 0 || o.RefusedCooldown < 0 {
+		return errors.New("auth: cache: FailureBackoff, MaxFailureBackoff and RefusedCooldown may not be negative")
+	}
+	if o.FailureBackoff > 0 && o.MaxFailureBackoff > 0 && o.FailureBackoff > o.MaxFailureBackoff {
+		return fmt.Errorf("auth: cache: FailureBackoff %v exceeds MaxFailureBackoff %v", o.FailureBackoff, o.MaxFailureBackoff)
 	}
 	return nil
 }
@@ -74,6 +105,12 @@ func (o *CacheOptions) validate() error {
 //     fetch no request waits on the token endpoint; a failed background
 //     refresh is retried with backoff, and its error reaches callers only if
 //     the token actually expires;
+//   - a failed fetch, background or blocking, makes the next one wait:
+//     exponential backoff with jitter, per cache and shared by all callers,
+//     honouring the token response's Retry-After; refused credentials are
+//     not tried again for RefusedCooldown (or until ResetBackoff). While it
+//     waits, a caller that needs a new token gets a *BackoffError, which
+//     says until when and wraps the last error;
 //   - Invalidate drops a token only if it is still the cached one, so many
 //     concurrent 401s cause a single new fetch;
 //   - tokens are saved to the Store before they are handed out; a rotated
@@ -93,10 +130,13 @@ type Cache struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	red          *Redactor
+	backoffBase  time.Duration
+	backoffMax   time.Duration
+	cooldown     time.Duration
 
 	cur          atomic.Pointer[entry]
 	fetching     atomic.Bool  // a fetch is in flight
-	backoffUntil atomic.Int64 // unix nanos: no background refresh before
+	backoffUntil atomic.Int64 // unix nanos: retryAt, for the lock-free path
 	fetchCount   atomic.Int64 // tokens obtained from the source
 	mu           sync.Mutex   // guards the fields below
 	inflight     *call
@@ -104,7 +144,10 @@ type Cache struct {
 	pending      *oauth2.Token // fetched, but its save failed
 	invalid      [8]string     // recently invalidated access tokens
 	invalidNext  int
-	bgFailures   int
+	failures     int       // consecutive failed fetches from the source
+	retryAt      time.Time // no fetch from the source before
+	lastErr      error     // the last failed fetch's error, redacted
+	refused      bool      // lastErr refused the credentials themselves
 }
 
 type entry struct {
@@ -138,6 +181,9 @@ func NewCache(src oauth2.TokenSource, opts CacheOptions) (*Cache, error) {
 		logger:       loggerOrDiscard(opts.Logger),
 		now:          opts.Now,
 		red:          opts.Redactor,
+		backoffBase:  opts.FailureBackoff,
+		backoffMax:   opts.MaxFailureBackoff,
+		cooldown:     opts.RefusedCooldown,
 	}
 	if rs, ok := src.(interface{ Redactor() *Redactor }); ok {
 		switch srcRed := rs.Redactor(); {
@@ -150,6 +196,15 @@ func NewCache(src oauth2.TokenSource, opts CacheOptions) (*Cache, error) {
 	}
 	if c.red == nil {
 		c.red = NewRedactor()
+	}
+	if c.backoffBase == 0 {
+		c.backoffBase = defaultFailureBackoff
+	}
+	if c.backoffMax == 0 {
+		c.backoffMax = max(defaultMaxFailureBackoff, c.backoffBase)
+	}
+	if c.cooldown == 0 {
+		c.cooldown = defaultRefusedCooldown
 	}
 	if c.store == nil {
 		c.store = NewMemoryStore()
@@ -186,10 +241,24 @@ func (c *Cache) Fetches() int64 { return c.fetchCount.Load() }
 // Redactor returns the Redactor of the cache's errors and log lines.
 func (c *Cache) Redactor() *Redactor { return c.red }
 
+// ResetBackoff forgets the failed fetches, so the next caller that needs a
+// token asks the source at once: call it after correcting credentials that
+// were refused (a changed password, a rotated client secret in a source
+// that reads it afresh).
+func (c *Cache) ResetBackoff() {
+	c.mu.Lock()
+	c.failures, c.retryAt, c.lastErr, c.refused = 0, time.Time{}, nil, false
+	c.backoffUntil.Store(0)
+	c.mu.Unlock()
+}
+
 func (c *Cache) safe() Safe {
 	has := c.cur.Load() != nil
+	c.mu.Lock()
+	failures := c.failures
+	c.mu.Unlock()
 	return Safe{Type: "auth.Cache", Fields: []SafeField{
-		Public("Key", c.key), Public("Fetches", c.fetchCount.Load()), Public("HasToken", has),
+		Public("Key", c.key), Public("Fetches", c.fetchCount.Load()), Public("HasToken", has), Public("Failures", failures),
 	}}
 }
 
@@ -246,9 +315,15 @@ func (c *Cache) refreshAhead(now time.Time) {
 
 func (c *Cache) wait(ctx context.Context) (*entry, error) {
 	c.mu.Lock()
-	if e := c.cur.Load(); e != nil && c.now().Before(e.blockAt) {
+	now := c.now()
+	if e := c.cur.Load(); e != nil && now.Before(e.blockAt) {
 		c.mu.Unlock()
 		return e, nil
+	}
+	if c.inflight == nil && now.Before(c.retryAt) {
+		err := &BackoffError{Until: c.retryAt, Wait: c.retryAt.Sub(now), Failures: c.failures, Refused: c.refused, Err: c.lastErr}
+		c.mu.Unlock()
+		return nil, err
 	}
 	cl := c.startLocked()
 	c.mu.Unlock()
@@ -267,44 +342,77 @@ func (c *Cache) startLocked() *call {
 	cl := &call{done: make(chan struct{})}
 	c.inflight = cl
 	c.fetching.Store(true)
-	go c.run(cl)
+	go c.run(cl, c.failures > 0)
 	return cl
 }
 
-func (c *Cache) run(cl *call) {
+func (c *Cache) run(cl *call, afterFailure bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.fetchTimeout)
-	tok, _, err := c.fetchSafely(ctx)
+	if afterFailure {
+		// The backoff is the retry now: one request per scheduled fetch.
+		ctx = context.WithValue(ctx, noRetryKey{}, true)
+	}
+	tok, fromSource, err := c.fetchSafely(ctx)
 	cancel()
 
 	c.mu.Lock()
-	if err == nil {
+	switch {
+	case err == nil:
 		cl.e = c.newEntry(tok)
 		c.cur.Store(cl.e)
 		c.last = tok
-		c.bgFailures = 0
+		c.failures, c.retryAt, c.lastErr, c.refused = 0, time.Time{}, nil, false
 		c.backoffUntil.Store(0)
-	} else {
+	case !fromSource:
+		// The source was not asked (a store failed): nothing to back off
+		// from, and the next caller tries the store again.
 		cl.err = c.red.Error(err)
-		c.bgFailures++
-		backoff := maxRefreshBackoff
-		if c.bgFailures < 7 {
-			backoff = min(time.Second<<(c.bgFailures-1), maxRefreshBackoff)
-		}
-		next := c.now().Add(backoff)
-		e := c.cur.Load()
-		if e != nil && (next.After(e.blockAt) || errors.Is(err, ErrSignInRequired)) {
-			// Try once more before callers would have to wait; a source
-			// that needs the user to sign in again is not asked before then.
+		c.logger.Warn("auth: token fetch failed", slog.String("key", c.key), slog.String("error", c.red.Redact(cl.err.Error())))
+	default:
+		cl.err = c.red.Error(err)
+		now := c.now()
+		wait, refused, told := c.scheduleLocked(cl.err)
+		next := now.Add(wait)
+		if e := c.cur.Load(); e != nil && now.Before(e.blockAt) && !refused && !told &&
+			(next.After(e.blockAt) || errors.Is(err, ErrSignInRequired)) {
+			// The current token is still good: try once more before
+			// callers would have to wait; a source that needs the user to
+			// sign in again is not asked before then.
 			next = e.blockAt
 		}
+		c.retryAt, c.lastErr, c.refused = next, cl.err, refused
 		c.backoffUntil.Store(next.UnixNano())
 		c.logger.Warn("auth: token fetch failed", slog.String("key", c.key), slog.String("error", c.red.Redact(cl.err.Error())),
-			slog.Duration("retry_in", backoff))
+			slog.Int("failures", c.failures), slog.Bool("refused", refused), slog.Duration("retry_in", next.Sub(now)))
 	}
 	c.inflight = nil
 	c.fetching.Store(false)
 	c.mu.Unlock()
 	close(cl.done)
+}
+
+// scheduleLocked counts a failed fetch from the source and returns how long
+// to wait before the next one, whether the credentials were refused, and
+// whether the server said how long (Retry-After).
+func (c *Cache) scheduleLocked(err error) (wait time.Duration, refused, told bool) {
+	c.failures++
+	if refusedCredentials(err) {
+		return c.cooldown, true, false
+	}
+	d := c.backoffMax
+	if n := c.failures - 1; n < 30 {
+		if b := c.backoffBase << n; b > 0 && b < d {
+			d = b
+		}
+	}
+	wait = d/2 + rand.N(d/2+1) // equal jitter: never less than half
+	var te *TokenError
+	if errors.As(err, &te) && te.RetryAfter > 0 {
+		if ra := min(te.RetryAfter, maxHonouredRetryAfter); ra >= wait {
+			return ra, false, true
+		}
+	}
+	return wait, false, false
 }
 
 // fetchSafely is fetch, with a panicking source turned into an error.

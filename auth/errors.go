@@ -131,3 +131,83 @@ func IsInvalidGrant(err error) bool {
 	var te *TokenError
 	return errors.As(err, &te) && te.Code == "invalid_grant"
 }
+
+// refusedCredentials reports whether err is a token endpoint's refusal of
+// the credentials themselves on a grant that sends them every time (the
+// password and client credentials grants): invalid_grant, invalid_client or
+// unauthorized_client, or a 401 without an OAuth error code (RFC 6749
+// section 5.2: the client failed to authenticate). A 403 without one is
+// more often a firewall than a verdict on the credentials. Asking
+// again with the same credentials can only be refused again, and may lock
+// the user's account.
+func refusedCredentials(err error) bool {
+	var te *TokenError
+	if !errors.As(err, &te) || (te.Grant != "password" && te.Grant != "client_credentials") {
+		return false
+	}
+	switch te.Code {
+	case "invalid_grant", "invalid_client", "unauthorized_client":
+		return true
+	case "":
+		return te.StatusCode == 401
+	}
+	return false
+}
+
+// BackoffError is what a Cache returns, without asking its source, while it
+// backs off after failed token fetches: every caller gets it until Until.
+// It wraps the last fetch's error, so errors.As(err, &tokenErr) and
+// errors.Is(err, ErrSignInRequired) still see the cause.
+type BackoffError struct {
+	// Until is when the next token request is allowed, on the cache's clock.
+	Until time.Time
+	// Wait is how long that was from when this error was returned.
+	Wait time.Duration
+	// Failures counts the consecutive failed fetches.
+	Failures int
+	// Refused is set when the token endpoint refused the credentials
+	// themselves (invalid_grant or invalid_client on a password or client
+	// credentials grant): no request is made until CacheOptions.RefusedCooldown
+	// has passed or Cache.ResetBackoff is called.
+	Refused bool
+	// Err is the last fetch's error (usually a *TokenError), redacted.
+	Err error
+}
+
+func (e *BackoffError) Error() string {
+	var b strings.Builder
+	b.WriteString("auth: not asking for a token until ")
+	b.WriteString(e.Until.UTC().Format(time.RFC3339))
+	b.WriteString(" (in " + e.Wait.Round(time.Millisecond).String() + ")")
+	if e.Refused {
+		b.WriteString(": the credentials were refused; correct them (then Cache.ResetBackoff) or wait")
+	} else {
+		b.WriteString(" after " + strconv.Itoa(e.Failures) + " failed token fetch")
+		if e.Failures != 1 {
+			b.WriteString("es")
+		}
+	}
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the last fetch's error.
+func (e *BackoffError) Unwrap() error { return e.Err }
+
+// Format prints Error for every verb.
+func (e *BackoffError) Format(f fmt.State, verb rune) { FormatText(f, verb, e.Error()) }
+
+// MarshalJSON encodes the message and the schedule.
+func (e *BackoffError) MarshalJSON() ([]byte, error) { return marshalErrorJSON(e.Error(), e.fields()) }
+
+// LogValue is a group of the message and the schedule.
+func (e *BackoffError) LogValue() slog.Value {
+	return Safe{Fields: append([]SafeField{Public("error", e.Error())}, e.fields()...)}.LogValue()
+}
+
+func (e *BackoffError) fields() []SafeField {
+	return []SafeField{Public("until", e.Until.UTC().Format(time.RFC3339Nano)), Public("wait", e.Wait.String()),
+		Public("failures", e.Failures), Public("refused", e.Refused)}
+}

@@ -45,7 +45,9 @@ type FlowOptions struct {
 	// API calls: Retry-After is honoured up to MaxRetryAfter (a longer one
 	// returns the error at once, with TokenError.RetryAfter set, and the
 	// Cache waits that long). A single-use grant (refresh_token,
-	// authorization_code) is never retried, whatever the policy. Optional;
+	// authorization_code) is never retried, whatever the policy. After a
+	// failed fetch, a Cache's next fetch makes one attempt only: the
+	// cache's backoff is the retry then. Optional;
 	// default: RetryPolicy{} (4 attempts). &RetryPolicy{MaxAttempts: 1}
 	// disables retries.
 	Retry *RetryPolicy
@@ -188,9 +190,10 @@ func singleUse(grant string) bool { return grant == "refresh_token" || grant == 
 // RetryPolicy: up to 4 attempts, exponential backoff with full jitter, and
 // the response's Retry-After honoured (TokenError.RetryAfter, which
 // ParseTokenResponse sets) up to 30 s; a longer one returns the error at
-// once. It is for flows that send their token request themselves (First
-// AML's JSON body); never use it for a grant whose credential is single-use
-// (a refresh token, a code). It is RetryTemporaryWith(ctx, RetryPolicy{},
+// once. Within a Cache that is backing off after a failed fetch it makes
+// one attempt, the cache's schedule being the retry. It is for flows that
+// send their token request themselves (First AML's JSON body); never use it
+// for a grant whose credential is single-use (a refresh token, a code). It is RetryTemporaryWith(ctx, RetryPolicy{},
 // nil, fetch).
 func RetryTemporary(ctx context.Context, fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
 	return RetryTemporaryWith(ctx, RetryPolicy{}, nil, fetch)
@@ -207,8 +210,15 @@ func RetryTemporaryWith(ctx context.Context, policy RetryPolicy, sleep func(cont
 	return retryToken(ctx, policy.withDefaults(), sleep, nil, fetch)
 }
 
+// noRetryKey marks the context of a Cache fetch that follows a failed one:
+// the cache's backoff schedules the next attempt, so the flow makes one.
+type noRetryKey struct{}
+
 func retryToken(ctx context.Context, p RetryPolicy, sleep func(context.Context, time.Duration) error, logger *slog.Logger,
 	fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
+	if ctx.Value(noRetryKey{}) != nil {
+		return fetch(ctx)
+	}
 	for attempt := 1; ; attempt++ {
 		tok, err := fetch(ctx)
 		if err == nil {

@@ -345,6 +345,14 @@ func (r *Redactor) redactError(err error) (error, bool) {
 	switch e := err.(type) {
 	case *TokenError:
 		return r.tokenError(e)
+	case *BackoffError:
+		inner, changed := r.redactError(e.Err)
+		if !changed {
+			return e, false
+		}
+		cp := *e
+		cp.Err = inner
+		return &cp, true
 	}
 	msg := err.Error()
 	red := r.Redact(msg)
