@@ -43,9 +43,9 @@ type AuthCodeOptions struct {
 //
 // It prints, encodes and logs without its secret, under every verb.
 type AuthCodeFlow struct {
-	cfg  oauth2.Config
+	cfg  *oauth2.Config // behind a pointer: even %p of a copy cannot print the secret
 	ep   *endpoint
-	opts AuthCodeOptions
+	opts *AuthCodeOptions
 }
 
 // AuthorizationCode returns the authorization code flow for cfg.
@@ -72,7 +72,7 @@ func AuthorizationCode(cfg *oauth2.Config, opts AuthCodeOptions) (*AuthCodeFlow,
 	}
 	cp := *cfg
 	cp.Scopes = append([]string(nil), cfg.Scopes...)
-	return &AuthCodeFlow{cfg: cp, ep: ep, opts: opts}, nil
+	return &AuthCodeFlow{cfg: &cp, ep: ep, opts: &opts}, nil
 }
 
 // Response modes for the authorize request (OAuth 2.0 Multiple Response
@@ -297,7 +297,7 @@ func (f *AuthCodeFlow) TokenSource(tok *oauth2.Token) *RefreshTokenSource {
 func (f AuthCodeFlow) Redactor() *Redactor { return f.ep.red }
 
 func (f AuthCodeFlow) safe() Safe {
-	if f.ep == nil {
+	if f.ep == nil || f.cfg == nil || f.opts == nil {
 		return Safe{Type: "auth.AuthCodeFlow"}
 	}
 	return Safe{Type: "auth.AuthCodeFlow", Fields: []SafeField{

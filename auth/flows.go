@@ -142,11 +142,12 @@ func (f ClientCredentialsFlow) LogValue() slog.Value { return f.safe().LogValue(
 // revoked or expired), the flow signs in again with the password. It
 // prints, encodes and logs without its secrets, under every verb.
 type PasswordFlow struct {
-	ep       *endpoint
-	scopes   []string
-	username string
-	password string
+	ep     *endpoint
+	scopes []string
+	user   *resourceOwner // behind a pointer: even %p of a copy cannot print it
 }
+
+type resourceOwner struct{ username, password string }
 
 // Password returns the password flow. cfg.Endpoint.TokenURL, cfg.ClientID,
 // username and password are required; cfg.Endpoint.AuthStyle must be set
@@ -164,16 +165,15 @@ func Password(cfg *oauth2.Config, username, password string, opts FlowOptions) (
 	}
 	ep.red.Add(password)
 	return &PasswordFlow{
-		ep:       ep,
-		scopes:   append([]string(nil), cfg.Scopes...),
-		username: username,
-		password: password,
+		ep:     ep,
+		scopes: append([]string(nil), cfg.Scopes...),
+		user:   &resourceOwner{username: username, password: password},
 	}, nil
 }
 
 // TokenContext signs in with the password grant.
 func (f *PasswordFlow) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	form := url.Values{"username": {f.username}, "password": {f.password}}
+	form := url.Values{"username": {f.user.username}, "password": {f.user.password}}
 	if len(f.scopes) > 0 {
 		form.Set("scope", strings.Join(f.scopes, " "))
 	}
@@ -200,19 +200,19 @@ func (f *PasswordFlow) Refresh(ctx context.Context, current *oauth2.Token) (*oau
 
 // CacheKey identifies this flow's tokens: token URL, client id, user and scopes.
 func (f *PasswordFlow) CacheKey() string {
-	return Key(f.ep.tokenURL, f.ep.clientID, f.username, f.scopes)
+	return Key(f.ep.tokenURL, f.ep.clientID, f.user.username, f.scopes)
 }
 
 // Redactor returns the Redactor that knows this flow's secrets and tokens.
 func (f PasswordFlow) Redactor() *Redactor { return f.ep.red }
 
 func (f PasswordFlow) safe() Safe {
-	if f.ep == nil {
+	if f.ep == nil || f.user == nil {
 		return Safe{Type: "auth.PasswordFlow"}
 	}
 	return Safe{Type: "auth.PasswordFlow", Fields: []SafeField{
 		Public("TokenURL", f.ep.tokenURL), Public("ClientID", f.ep.clientID), Secret("ClientSecret", f.ep.secret),
-		Public("Username", f.username), Secret("Password", f.password), Public("Scopes", f.scopes),
+		Public("Username", f.user.username), Secret("Password", f.user.password), Public("Scopes", f.scopes),
 	}}
 }
 
