@@ -323,3 +323,29 @@ func TestRedactorIsSafeForConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// FuzzRedact: whatever the text, Redact never panics, keeps text without a
+// secret as it is, and removes a secret placed in it raw or form-encoded.
+func FuzzRedact(f *testing.F) {
+	f.Add("before ", symClientSecret, " after")
+	f.Add(`\u00`, `%2`, `&#x`)
+	f.Add("%25%25%25%25", "%%%%%%%%", "\\\\\\\\")
+	f.Add(`\ud83d\ude00`, "🔑🔑🔑🔑", "&#128273;")
+	f.Fuzz(func(t *testing.T, prefix, secret, suffix string) {
+		r := auth.NewRedactor(secret)
+		if len(secret) < auth.MinSecretLen {
+			if got := r.Redact(prefix + secret + suffix); got != prefix+secret+suffix {
+				t.Fatalf("a secret shorter than MinSecretLen changed the text: %q", got)
+			}
+			return
+		}
+		for _, text := range []string{prefix + secret + suffix, prefix + url.QueryEscape(secret) + suffix} {
+			if got := r.Redact(text); strings.Contains(got, secret) {
+				t.Fatalf("Redact(%q) = %q still holds the secret", text, got)
+			}
+		}
+		if got := r.Field(prefix + secret + suffix); !utf8.ValidString(got) || len(got) > auth.MaxFieldLen+3 {
+			t.Fatalf("Field = %q: want valid UTF-8 of at most %d bytes", got, auth.MaxFieldLen+3)
+		}
+	})
+}
