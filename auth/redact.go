@@ -100,7 +100,18 @@ func (r *Redactor) Add(secrets ...string) {
 	defer r.mu.Unlock()
 	changed := false
 	for _, s := range secrets {
-		if len(s) < MinSecretLen || r.secretSeen[s] {
+		if len(s) < MinSecretLen {
+			continue
+		}
+		if r.secretSeen[s] {
+			// Known: if only as short-lived, keep it for good now.
+			for i, e := range r.short {
+				if e.value == s {
+					r.short = append(r.short[:i:i], r.short[i+1:]...)
+					r.long = append(r.long, e)
+					break
+				}
+			}
 			continue
 		}
 		r.markLocked(s)

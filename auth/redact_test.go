@@ -284,6 +284,15 @@ func TestRedactorShortLivedAreBounded(t *testing.T) {
 	if got := r.Redact("token-number-0000"); got == "[redacted]" {
 		t.Error("the oldest short-lived value is still kept")
 	}
+	// A short-lived value added again as long-lived is kept for good.
+	r.AddShortLived("promoted-value-1")
+	r.Add("promoted-value-1")
+	for i := 0; i < 100; i++ {
+		r.AddShortLived(fmt.Sprintf("later-number-%04d", i))
+	}
+	if got := r.Redact("promoted-value-1"); got != "[redacted]" {
+		t.Errorf("a value added with Add was forgotten: %q", got)
+	}
 }
 
 func TestRedactorInclude(t *testing.T) {
