@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,18 +32,49 @@ type CacheOptions struct {
 	// FetchTimeout bounds each shared fetch, which no caller's context can
 	// cancel. Optional. Default 60 s.
 	FetchTimeout time.Duration
-	// Logger sees fetches, refreshes and invalidations, never a token.
-	// Optional.
+	// Logger sees fetches, refreshes and invalidations, never a token: every
+	// error it logs went through the Redactor. Optional.
 	Logger *slog.Logger
-	// Now is the clock. Optional; tests set it to control expiry.
+	// Now is the clock, for expiry and backoff. Optional; tests set it.
 	Now func() time.Time
+	// Redactor removes secrets from the cache's errors and log lines; the
+	// cache registers with it every token it obtains or loads from Store.
+	// Give it the same Redactor as the flow (FlowOptions.Redactor).
+	// Optional; default: the source's (the flows of this package have a
+	// Redactor method), else a new one. When both are set and differ, this
+	// one includes the source's (Redactor.Include).
+	Redactor *Redactor
+	// FailureBackoff is how long the cache waits after a failed token fetch
+	// before it asks the source again; it doubles with each consecutive
+	// failure up to MaxFailureBackoff, and each wait is drawn from [half, all]
+	// of it (jitter). A longer Retry-After on the token response (see
+	// TokenError.RetryAfter) is honoured, up to an hour. Meanwhile every
+	// caller that needs a new token gets a *BackoffError at once, without a
+	// request. The background refresh follows the same schedule. Optional.
+	// Default 1 s.
+	FailureBackoff time.Duration
+	// MaxFailureBackoff caps FailureBackoff's doubling. Optional. Default 1 min.
+	MaxFailureBackoff time.Duration
+	// RefusedCooldown is how long the cache waits after the token endpoint
+	// refused the credentials themselves (invalid_grant, invalid_client or
+	// unauthorized_client, or a 401 without an OAuth error, on a
+	// password or client credentials grant): the same credentials can only
+	// be refused again, and repeated wrong passwords lock accounts. Call
+	// ResetBackoff once the credentials are corrected, or build a new
+	// client. Optional. Default 15 min.
+	RefusedCooldown time.Duration
 }
 
 const (
-	defaultRefreshAfter = 0.75
-	defaultExpiryMargin = 30 * time.Second
-	defaultFetchTimeout = 60 * time.Second
-	maxRefreshBackoff   = time.Minute
+	defaultRefreshAfter      = 0.75
+	defaultExpiryMargin      = 30 * time.Second
+	defaultFetchTimeout      = 60 * time.Second
+	defaultFailureBackoff    = time.Second
+	defaultMaxFailureBackoff = time.Minute
+	defaultRefusedCooldown   = 15 * time.Minute
+	// maxHonouredRetryAfter bounds the Retry-After a cache honours, so a
+	// broken or hostile server cannot silence a client for days.
+	maxHonouredRetryAfter = time.Hour
 )
 
 func (o *CacheOptions) validate() error {
@@ -51,6 +83,12 @@ func (o *CacheOptions) validate() error {
 	}
 	if o.ExpiryMargin < 0 || o.FetchTimeout < 0 {
 		return errors.New("auth: cache: ExpiryMargin and FetchTimeout may not be negative")
+	}
+	if o.FailureBackoff < 0 || o.MaxFailureBackoff < 0 || o.RefusedCooldown < 0 {
+		return errors.New("auth: cache: FailureBackoff, MaxFailureBackoff and RefusedCooldown may not be negative")
+	}
+	if o.FailureBackoff > 0 && o.MaxFailureBackoff > 0 && o.FailureBackoff > o.MaxFailureBackoff {
+		return fmt.Errorf("auth: cache: FailureBackoff %v exceeds MaxFailureBackoff %v", o.FailureBackoff, o.MaxFailureBackoff)
 	}
 	return nil
 }
@@ -67,6 +105,12 @@ func (o *CacheOptions) validate() error {
 //     fetch no request waits on the token endpoint; a failed background
 //     refresh is retried with backoff, and its error reaches callers only if
 //     the token actually expires;
+//   - a failed fetch, background or blocking, makes the next one wait:
+//     exponential backoff with jitter, per cache and shared by all callers,
+//     honouring the token response's Retry-After; refused credentials are
+//     not tried again for RefusedCooldown (or until ResetBackoff). While it
+//     waits, a caller that needs a new token gets a *BackoffError, which
+//     says until when and wraps the last error;
 //   - Invalidate drops a token only if it is still the cached one, so many
 //     concurrent 401s cause a single new fetch;
 //   - tokens are saved to the Store before they are handed out; a rotated
@@ -74,6 +118,8 @@ func (o *CacheOptions) validate() error {
 //     error) and is saved again before the next use, so it is never lost.
 //
 // Do not modify the tokens it returns.
+//
+// It prints, encodes and logs without its tokens, under every verb.
 type Cache struct {
 	src          oauth2.TokenSource
 	store        Store
@@ -83,10 +129,14 @@ type Cache struct {
 	fetchTimeout time.Duration
 	logger       *slog.Logger
 	now          func() time.Time
+	red          *Redactor
+	backoffBase  time.Duration
+	backoffMax   time.Duration
+	cooldown     time.Duration
 
 	cur          atomic.Pointer[entry]
 	fetching     atomic.Bool  // a fetch is in flight
-	backoffUntil atomic.Int64 // unix nanos: no background refresh before
+	backoffUntil atomic.Int64 // unix nanos: retryAt, for the lock-free path
 	fetchCount   atomic.Int64 // tokens obtained from the source
 	mu           sync.Mutex   // guards the fields below
 	inflight     *call
@@ -94,7 +144,10 @@ type Cache struct {
 	pending      *oauth2.Token // fetched, but its save failed
 	invalid      [8]string     // recently invalidated access tokens
 	invalidNext  int
-	bgFailures   int
+	failures     int       // consecutive failed fetches from the source
+	retryAt      time.Time // no fetch from the source before
+	lastErr      error     // the last failed fetch's error, redacted
+	refused      bool      // lastErr refused the credentials themselves
 }
 
 type entry struct {
@@ -127,6 +180,31 @@ func NewCache(src oauth2.TokenSource, opts CacheOptions) (*Cache, error) {
 		fetchTimeout: opts.FetchTimeout,
 		logger:       loggerOrDiscard(opts.Logger),
 		now:          opts.Now,
+		red:          opts.Redactor,
+		backoffBase:  opts.FailureBackoff,
+		backoffMax:   opts.MaxFailureBackoff,
+		cooldown:     opts.RefusedCooldown,
+	}
+	if rs, ok := src.(interface{ Redactor() *Redactor }); ok {
+		switch srcRed := rs.Redactor(); {
+		case srcRed == nil:
+		case c.red == nil:
+			c.red = srcRed
+		default:
+			c.red.Include(srcRed)
+		}
+	}
+	if c.red == nil {
+		c.red = NewRedactor()
+	}
+	if c.backoffBase == 0 {
+		c.backoffBase = defaultFailureBackoff
+	}
+	if c.backoffMax == 0 {
+		c.backoffMax = max(defaultMaxFailureBackoff, c.backoffBase)
+	}
+	if c.cooldown == 0 {
+		c.cooldown = defaultRefusedCooldown
 	}
 	if c.store == nil {
 		c.store = NewMemoryStore()
@@ -159,6 +237,42 @@ func (c *Cache) Key() string { return c.key }
 // Fetches returns how many tokens the cache has obtained from its source
 // (not counting tokens adopted from the Store).
 func (c *Cache) Fetches() int64 { return c.fetchCount.Load() }
+
+// Redactor returns the Redactor of the cache's errors and log lines.
+func (c *Cache) Redactor() *Redactor { return c.red }
+
+// ResetBackoff forgets the failed fetches, so the next caller that needs a
+// token asks the source at once: call it after correcting credentials that
+// were refused (a changed password, a rotated client secret in a source
+// that reads it afresh).
+func (c *Cache) ResetBackoff() {
+	c.mu.Lock()
+	c.failures, c.retryAt, c.lastErr, c.refused = 0, time.Time{}, nil, false
+	c.backoffUntil.Store(0)
+	c.mu.Unlock()
+}
+
+func (c *Cache) safe() Safe {
+	has := c.cur.Load() != nil
+	c.mu.Lock()
+	failures := c.failures
+	c.mu.Unlock()
+	return Safe{Type: "auth.Cache", Fields: []SafeField{
+		Public("Key", c.key), Public("Fetches", c.fetchCount.Load()), Public("HasToken", has), Public("Failures", failures),
+	}}
+}
+
+// String describes the cache without its tokens.
+func (c *Cache) String() string { return c.safe().String() }
+
+// Format prints String under every verb.
+func (c *Cache) Format(f fmt.State, verb rune) { c.safe().Format(f, verb) }
+
+// MarshalJSON encodes the description, without the tokens.
+func (c *Cache) MarshalJSON() ([]byte, error) { return c.safe().MarshalJSON() }
+
+// LogValue logs the description, without the tokens.
+func (c *Cache) LogValue() slog.Value { return c.safe().LogValue() }
 
 // Token returns a valid token, waiting without a deadline of its own (the
 // shared fetch still has FetchTimeout). It implements oauth2.TokenSource.
@@ -201,9 +315,15 @@ func (c *Cache) refreshAhead(now time.Time) {
 
 func (c *Cache) wait(ctx context.Context) (*entry, error) {
 	c.mu.Lock()
-	if e := c.cur.Load(); e != nil && c.now().Before(e.blockAt) {
+	now := c.now()
+	if e := c.cur.Load(); e != nil && now.Before(e.blockAt) {
 		c.mu.Unlock()
 		return e, nil
+	}
+	if c.inflight == nil && now.Before(c.retryAt) {
+		err := &BackoffError{Until: c.retryAt, Wait: c.retryAt.Sub(now), Failures: c.failures, Refused: c.refused, Err: c.lastErr}
+		c.mu.Unlock()
+		return nil, err
 	}
 	cl := c.startLocked()
 	c.mu.Unlock()
@@ -222,39 +342,48 @@ func (c *Cache) startLocked() *call {
 	cl := &call{done: make(chan struct{})}
 	c.inflight = cl
 	c.fetching.Store(true)
-	go c.run(cl)
+	go c.run(cl, c.failures > 0)
 	return cl
 }
 
-func (c *Cache) run(cl *call) {
+func (c *Cache) run(cl *call, afterFailure bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.fetchTimeout)
-	tok, err := c.fetchSafely(ctx)
+	if afterFailure {
+		// The backoff is the retry now: one request per scheduled fetch.
+		ctx = context.WithValue(ctx, noRetryKey{}, true)
+	}
+	tok, fromSource, err := c.fetchSafely(ctx)
 	cancel()
 
 	c.mu.Lock()
-	if err == nil {
+	switch {
+	case err == nil:
 		cl.e = c.newEntry(tok)
 		c.cur.Store(cl.e)
 		c.last = tok
-		c.bgFailures = 0
+		c.failures, c.retryAt, c.lastErr, c.refused = 0, time.Time{}, nil, false
 		c.backoffUntil.Store(0)
-	} else {
-		cl.err = err
-		c.bgFailures++
-		backoff := maxRefreshBackoff
-		if c.bgFailures < 7 {
-			backoff = min(time.Second<<(c.bgFailures-1), maxRefreshBackoff)
-		}
-		next := c.now().Add(backoff)
-		e := c.cur.Load()
-		if e != nil && (next.After(e.blockAt) || errors.Is(err, ErrSignInRequired)) {
-			// Try once more before callers would have to wait; a source
-			// that needs the user to sign in again is not asked before then.
+	case !fromSource:
+		// The source was not asked (a store failed): nothing to back off
+		// from, and the next caller tries the store again.
+		cl.err = c.red.Error(err)
+		c.logger.Warn("auth: token fetch failed", slog.String("key", c.key), slog.String("error", c.red.Redact(cl.err.Error())))
+	default:
+		cl.err = c.red.Error(err)
+		now := c.now()
+		wait, refused, told := c.scheduleLocked(cl.err)
+		next := now.Add(wait)
+		if e := c.cur.Load(); e != nil && now.Before(e.blockAt) && !refused && !told &&
+			(next.After(e.blockAt) || errors.Is(err, ErrSignInRequired)) {
+			// The current token is still good: try once more before
+			// callers would have to wait; a source that needs the user to
+			// sign in again is not asked before then.
 			next = e.blockAt
 		}
+		c.retryAt, c.lastErr, c.refused = next, cl.err, refused
 		c.backoffUntil.Store(next.UnixNano())
-		c.logger.Warn("auth: token fetch failed", slog.String("key", c.key), slog.String("error", err.Error()),
-			slog.Duration("retry_in", backoff))
+		c.logger.Warn("auth: token fetch failed", slog.String("key", c.key), slog.String("error", c.red.Redact(cl.err.Error())),
+			slog.Int("failures", c.failures), slog.Bool("refused", refused), slog.Duration("retry_in", next.Sub(now)))
 	}
 	c.inflight = nil
 	c.fetching.Store(false)
@@ -262,17 +391,44 @@ func (c *Cache) run(cl *call) {
 	close(cl.done)
 }
 
-func (c *Cache) fetchSafely(ctx context.Context) (tok *oauth2.Token, err error) {
+// scheduleLocked counts a failed fetch from the source and returns how long
+// to wait before the next one, whether the credentials were refused, and
+// whether the server said how long (Retry-After).
+func (c *Cache) scheduleLocked(err error) (wait time.Duration, refused, told bool) {
+	c.failures++
+	if refusedCredentials(err) {
+		return c.cooldown, true, false
+	}
+	d := c.backoffMax
+	if n := c.failures - 1; n < 30 {
+		if b := c.backoffBase << n; b > 0 && b < d {
+			d = b
+		}
+	}
+	wait = d/2 + rand.N(d/2+1) // equal jitter: never less than half
+	var te *TokenError
+	if errors.As(err, &te) && te.RetryAfter > 0 {
+		if ra := min(te.RetryAfter, maxHonouredRetryAfter); ra >= wait {
+			return ra, false, true
+		}
+	}
+	return wait, false, false
+}
+
+// fetchSafely is fetch, with a panicking source turned into an error.
+// fromSource reports whether the source was asked (and so whether a
+// failure counts for the backoff).
+func (c *Cache) fetchSafely(ctx context.Context) (tok *oauth2.Token, fromSource bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.logger.Error("auth: token source panicked", slog.String("type", fmt.Sprintf("%T", r)))
-			tok, err = nil, errors.New("auth: token source panicked")
+			tok, fromSource, err = nil, true, errors.New("auth: token source panicked")
 		}
 	}()
 	return c.fetch(ctx)
 }
 
-func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
+func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, bool, error) {
 	if l, ok := c.store.(Locker); ok {
 		// Waiting for the lock may use half the fetch's budget, so a fetch
 		// that has to go ahead without it still has time to succeed.
@@ -285,7 +441,7 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
 		case errors.Is(err, context.DeadlineExceeded):
 			c.logger.Warn("auth: timed out waiting for the store lock; fetching without it")
 		default:
-			c.logger.Warn("auth: store lock unavailable; fetching without it", slog.String("error", err.Error()))
+			c.logger.Warn("auth: store lock unavailable; fetching without it", slog.String("error", c.red.Redact(err.Error())))
 		}
 	}
 	c.mu.Lock()
@@ -295,25 +451,26 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
 
 	if pending != nil {
 		if err := c.store.Save(ctx, c.key, pending); err != nil {
-			return nil, fmt.Errorf("auth: the rotated refresh token still cannot be saved, so it is not used yet: %w", err)
+			return nil, false, fmt.Errorf("auth: the rotated refresh token still cannot be saved, so it is not used yet: %w", err)
 		}
 		c.mu.Lock()
 		c.pending = nil
 		c.mu.Unlock()
 		if !c.isInvalid(pending.AccessToken) && now.Before(c.newEntry(pending).blockAt) {
-			return pending, nil
+			return pending, false, nil
 		}
 		last = pending
 	}
 
 	stored, err := c.store.Load(ctx, c.key)
 	if err != nil {
-		c.logger.Warn("auth: token store load failed", slog.String("error", err.Error()))
+		c.logger.Warn("auth: token store load failed", slog.String("error", c.red.Redact(err.Error())))
 	}
 	if stored != nil {
+		c.red.AddToken(stored) // before anything can echo it
 		if stored.AccessToken != "" && !c.isInvalid(stored.AccessToken) && now.Before(c.newEntry(stored).refreshAt) {
 			c.logger.Debug("auth: using the token in the store", slog.String("key", c.key))
-			return stored, nil
+			return stored, false, nil
 		}
 		if stored.RefreshToken != "" {
 			// The store holds the newest refresh token: another process
@@ -322,10 +479,12 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
 		}
 	}
 
+	c.red.AddToken(last) // a refresh token about to be sent
 	tok, err := c.obtain(ctx, last)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
+	c.red.AddToken(tok)
 	c.fetchCount.Add(1)
 	tok = c.normalize(tok, last)
 	if err := c.store.Save(ctx, c.key, tok); err != nil {
@@ -334,13 +493,15 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, error) {
 			c.mu.Lock()
 			c.pending = tok
 			c.mu.Unlock()
-			return nil, fmt.Errorf("auth: the new refresh token could not be saved, so it is not used yet: %w", err)
+			// The source answered: this is the store's failure, not a
+			// reason to back off from the token endpoint.
+			return nil, false, fmt.Errorf("auth: the new refresh token could not be saved, so it is not used yet: %w", err)
 		}
-		c.logger.Warn("auth: token store save failed; keeping the token in memory", slog.String("error", err.Error()))
+		c.logger.Warn("auth: token store save failed; keeping the token in memory", slog.String("error", c.red.Redact(err.Error())))
 	}
 	c.logger.Info("auth: token fetched", slog.String("key", c.key), slog.Int64("expires_in", tok.ExpiresIn),
 		slog.Bool("refresh_token", tok.RefreshToken != ""))
-	return tok, nil
+	return tok, true, nil
 }
 
 func (c *Cache) obtain(ctx context.Context, last *oauth2.Token) (*oauth2.Token, error) {

@@ -168,12 +168,16 @@ func TestCacheBackgroundFailureBacksOffAndStaysHidden(t *testing.T) {
 	var ts *tokenServer
 	ts = newTokenServer(t, func(w http.ResponseWriter, r *http.Request, form url.Values) {
 		if fail.Load() {
-			writeJSON(w, 400, map[string]any{"error": "invalid_client"})
+			writeJSON(w, 503, map[string]any{"error": "temporarily_unavailable"})
 			return
 		}
 		issue(&ts, 1000)(w, r, form)
 	})
-	c := newCache(t, ccFlow(t, ts.URL()), auth.CacheOptions{Now: clock.Now})
+	flow, err := auth.ClientCredentials(ccConfig(ts.URL()), auth.FlowOptions{Retry: &auth.RetryPolicy{MaxAttempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCache(t, flow, auth.CacheOptions{Now: clock.Now})
 	c.Token()
 	fail.Store(true)
 	clock.Advance(800 * time.Second) // past 75%
@@ -190,17 +194,27 @@ func TestCacheBackgroundFailureBacksOffAndStaysHidden(t *testing.T) {
 	if n := ts.requests.Load(); n != 2 {
 		t.Errorf("%d token requests right after a failure; want 2 (backing off)", n)
 	}
-	clock.Advance(2 * time.Second) // past the first backoff
+	clock.Advance(2 * time.Second) // past the first backoff (at most 1 s)
 	c.Token()
 	waitFor(t, func() bool { return ts.requests.Load() == 3 })
 
 	clock.Advance(200 * time.Second) // the token has expired: now the error reaches callers
-	_, err := c.Token()
+	_, err = c.Token()
 	var te *auth.TokenError
-	if !errors.As(err, &te) || te.Code != "invalid_client" {
-		t.Errorf("after expiry: err = %v; want the invalid_client TokenError", err)
+	if !errors.As(err, &te) || te.StatusCode != 503 {
+		t.Errorf("after expiry: err = %v; want the 503 TokenError", err)
 	}
 	fail.Store(false)
+	// The failed blocking fetch makes the next one wait too.
+	_, err = c.Token()
+	var be *auth.BackoffError
+	if !errors.As(err, &be) || !errors.As(err, &te) || te.StatusCode != 503 || be.Refused {
+		t.Fatalf("right after a failed blocking fetch: err = %v; want a BackoffError wrapping the 503", err)
+	}
+	if n := ts.requests.Load(); n != 4 {
+		t.Errorf("%d token requests; want 4 (no request while backing off)", n)
+	}
+	clock.Advance(be.Wait)
 	if tok, err := c.Token(); err != nil || tok.AccessToken == "access-1" {
 		t.Errorf("after recovery: got %v, %v", tok, err)
 	}

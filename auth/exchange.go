@@ -33,6 +33,28 @@ type FlowOptions struct {
 	Logger *slog.Logger
 	// Now is the clock used to compute expiry. Optional; tests set it.
 	Now func() time.Time
+	// Redactor removes the client's secrets from every error and log line.
+	// The flow registers the secrets it holds (client secret, password,
+	// the HTTP Basic pair, codes, verifiers, refresh tokens it sends and
+	// tokens it gets). Give the flow, its Cache (CacheOptions.Redactor) and
+	// the provider's own error constructors the same one. Optional; default:
+	// a Redactor of the flow's own (see the flows' Redactor method).
+	Redactor *Redactor
+	// Retry is the policy for token requests that failed for a temporary
+	// reason (429, 502, 503, 504, a connection error), the same type as for
+	// API calls: Retry-After is honoured up to MaxRetryAfter (a longer one
+	// returns the error at once, with TokenError.RetryAfter set, and the
+	// Cache waits that long). A single-use grant (refresh_token,
+	// authorization_code) is never retried, whatever the policy. After a
+	// failed fetch, a Cache's next fetch makes one attempt only: the
+	// cache's backoff is the retry then. Optional;
+	// default: RetryPolicy{} (4 attempts). &RetryPolicy{MaxAttempts: 1}
+	// disables retries.
+	Retry *RetryPolicy
+	// Sleep waits between retries; it must return early with ctx.Err()
+	// when ctx ends. Optional; tests set it to see the waits without
+	// waiting. Default: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // endpoint posts form-encoded grants to one token URL.
@@ -46,6 +68,9 @@ type endpoint struct {
 	secret    string
 	logger    *slog.Logger
 	now       func() time.Time
+	red       *Redactor
+	retry     RetryPolicy
+	sleep     func(context.Context, time.Duration) error
 }
 
 func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o FlowOptions) (*endpoint, error) {
@@ -75,6 +100,21 @@ func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o Fl
 	if now == nil {
 		now = time.Now
 	}
+	red := o.Redactor
+	if red == nil {
+		red = NewRedactor()
+	}
+	// The secret in every form it is sent in: the form body, or HTTP
+	// Basic, whose base64 hides it from a search for the raw value.
+	red.AddBasic(clientID, secret)
+	var retry RetryPolicy
+	if o.Retry != nil {
+		retry = *o.Retry
+	}
+	sleep := o.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
 	return &endpoint{
 		tokenURL:  u.String(),
 		origin:    originOf(u),
@@ -85,6 +125,9 @@ func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o Fl
 		secret:    secret,
 		logger:    loggerOrDiscard(o.Logger),
 		now:       now,
+		red:       red,
+		retry:     retry.withDefaults(),
+		sleep:     sleep,
 	}, nil
 }
 
@@ -113,12 +156,7 @@ func tokenHTTPClient(base *http.Client, o origin) *http.Client {
 	return c
 }
 
-// maxTokenAttempts bounds retries of a token request that failed for a
-// temporary reason (a transport error, 429, 5xx). Grants whose credential
-// is single-use (refresh_token, authorization_code) are never retried.
-const maxTokenAttempts = 3
-
-func (e *endpoint) post(ctx context.Context, grant string, form url.Values, scrub scrubber) (*oauth2.Token, error) {
+func (e *endpoint) post(ctx context.Context, grant string, form url.Values) (*oauth2.Token, error) {
 	form.Set("grant_type", grant)
 	if e.authStyle == oauth2.AuthStyleInParams {
 		form.Set("client_id", e.clientID)
@@ -127,37 +165,97 @@ func (e *endpoint) post(ctx context.Context, grant string, form url.Values, scru
 		}
 	}
 	body := form.Encode()
-	once := func(ctx context.Context) (*oauth2.Token, error) { return e.postOnce(ctx, grant, body, scrub) }
-	if grant == "refresh_token" || grant == "authorization_code" {
-		return once(ctx) // single-use: never sent twice
+	once := func(ctx context.Context) (*oauth2.Token, error) { return e.postOnce(ctx, grant, body) }
+	var tok *oauth2.Token
+	var err error
+	if singleUse(grant) {
+		tok, err = once(ctx) // single-use: never sent twice
+	} else {
+		tok, err = retryToken(ctx, e.retry, e.sleep, e.logger, once)
 	}
-	return RetryTemporary(ctx, once)
+	if err != nil {
+		return nil, e.red.Error(err)
+	}
+	e.red.AddToken(tok)
+	return tok, nil
 }
 
-// RetryTemporary calls fetch, and again (up to maxTokenAttempts in all,
-// 200 ms and 400 ms apart) while it fails with a temporary *TokenError: a
-// transport error, 429 or 5xx. It is for flows that send their token
-// request themselves (First AML's JSON body); never use it for a grant
-// whose credential is single-use (a refresh token, a code).
+// singleUse reports whether a grant's credential works once only, so that
+// sending the request again could spend it (a refresh token a server
+// rotated before its answer was lost) or be refused anyway.
+func singleUse(grant string) bool { return grant == "refresh_token" || grant == "authorization_code" }
+
+// RetryTemporary calls fetch, and again while it fails with a temporary
+// *TokenError (a transport error, 429, 502, 503 or 504), with the default
+// RetryPolicy: up to 4 attempts, exponential backoff with full jitter, and
+// the response's Retry-After honoured (TokenError.RetryAfter, which
+// ParseTokenResponse sets) up to 30 s; a longer one returns the error at
+// once. Within a Cache that is backing off after a failed fetch it makes
+// one attempt, the cache's schedule being the retry. It is for flows that
+// send their token request themselves (First AML's JSON body); never use it
+// for a grant whose credential is single-use (a refresh token, a code). It is RetryTemporaryWith(ctx, RetryPolicy{},
+// nil, fetch).
 func RetryTemporary(ctx context.Context, fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
-	var lastErr error
-	for attempt := 0; attempt < maxTokenAttempts; attempt++ {
-		if attempt > 0 {
-			if err := sleepCtx(ctx, time.Duration(attempt)*200*time.Millisecond); err != nil {
-				break
-			}
-		}
+	return RetryTemporaryWith(ctx, RetryPolicy{}, nil, fetch)
+}
+
+// RetryTemporaryWith is RetryTemporary with a policy (the zero value means
+// the defaults) and a sleep function (nil: a timer; tests pass one that
+// records the waits). A wait that would outlive ctx's deadline returns the
+// last error at once.
+func RetryTemporaryWith(ctx context.Context, policy RetryPolicy, sleep func(context.Context, time.Duration) error, fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	return retryToken(ctx, policy.withDefaults(), sleep, nil, fetch)
+}
+
+// noRetryKey marks the context of a Cache fetch that follows a failed one:
+// the cache's backoff schedules the next attempt, so the flow makes one.
+type noRetryKey struct{}
+
+func retryToken(ctx context.Context, p RetryPolicy, sleep func(context.Context, time.Duration) error, logger *slog.Logger,
+	fetch func(context.Context) (*oauth2.Token, error)) (*oauth2.Token, error) {
+	if ctx.Value(noRetryKey{}) != nil {
+		return fetch(ctx)
+	}
+	for attempt := 1; ; attempt++ {
 		tok, err := fetch(ctx)
 		if err == nil {
 			return tok, nil
 		}
-		lastErr = err
 		var te *TokenError
-		if !errors.As(err, &te) || !te.Temporary() || ctx.Err() != nil {
-			break
+		if attempt >= p.MaxAttempts || !errors.As(err, &te) || !retryableTokenError(ctx, te) {
+			return nil, err
+		}
+		wait := p.backoff(attempt)
+		if te.RetryAfter > 0 {
+			if te.RetryAfter > p.MaxRetryAfter {
+				return nil, err // the caller (a Cache) waits that long instead
+			}
+			wait = te.RetryAfter
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, err // waiting would outlive the caller
+		}
+		if logger != nil {
+			logger.LogAttrs(ctx, slog.LevelInfo, "auth: retrying the token request",
+				slog.String("grant", te.Grant), slog.Int("status", te.StatusCode), slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		}
+		if sleep(ctx, wait) != nil {
+			return nil, err
 		}
 	}
-	return nil, lastErr
+}
+
+// retryableTokenError is the API calls' rule (RetryPolicy) for a token
+// request: 429, 502, 503, 504, or a transport error that is not the
+// caller's context ending or a certificate problem.
+func retryableTokenError(ctx context.Context, te *TokenError) bool {
+	if te.StatusCode == 0 {
+		return te.Err != nil && retryableError(ctx, te.Err)
+	}
+	return retryableStatus(te.StatusCode)
 }
 
 // TokenHTTPClient returns a copy of base (nil: a client with a
@@ -173,10 +271,10 @@ func TokenHTTPClient(base *http.Client, tokenURL string) (*http.Client, error) {
 	return tokenHTTPClient(base, originOf(u)), nil
 }
 
-func (e *endpoint) postOnce(ctx context.Context, grant, body string, scrub scrubber) (*oauth2.Token, error) {
+func (e *endpoint) postOnce(ctx context.Context, grant, body string) (*oauth2.Token, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.tokenURL, strings.NewReader(body))
 	if err != nil {
-		return nil, &TokenError{Grant: grant, Err: scrub.error(err)}
+		return nil, &TokenError{Grant: grant, Err: e.red.Error(err), red: e.red}
 	}
 	for k, v := range e.header {
 		req.Header[k] = v
@@ -190,16 +288,18 @@ func (e *endpoint) postOnce(ctx context.Context, grant, body string, scrub scrub
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelWarn, "auth: token request failed",
 			slog.String("grant", grant), slog.String("origin", e.origin.String()), slog.Duration("took", time.Since(start)))
-		return nil, &TokenError{Grant: grant, Err: scrub.error(err)}
+		return nil, &TokenError{Grant: grant, Err: e.red.Error(err), red: e.red}
 	}
 	e.logger.LogAttrs(ctx, slog.LevelDebug, "auth: token response",
 		slog.String("grant", grant), slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		resp.Body.Close()
-		return nil, &TokenError{Grant: grant, StatusCode: resp.StatusCode,
-			Reason: "token endpoint redirected to another origin; not followed"}
+		te := &TokenError{Grant: grant, StatusCode: resp.StatusCode,
+			Reason: "token endpoint redirected to another origin; not followed", red: e.red}
+		te.setHeaders(resp.Header)
+		return nil, te
 	}
-	return parseTokenResponse(resp, grant, scrub, e.now())
+	return parseTokenResponse(resp, grant, e.red, e.now())
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

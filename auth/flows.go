@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -51,11 +52,12 @@ func backgroundToken(src ContextTokenSource) (*oauth2.Token, error) {
 // itself, so every flow parses responses the same way (see
 // ParseTokenResponse) and never follows a token request to another origin.
 // Each call fetches a new token: wrap the flow in a Cache.
+//
+// It prints, encodes and logs without its secret, under every verb.
 type ClientCredentialsFlow struct {
 	ep     *endpoint
 	scopes []string
 	params url.Values
-	scrub  scrubber
 }
 
 // ClientCredentials returns the client credentials flow for cfg.
@@ -82,7 +84,6 @@ func ClientCredentials(cfg *clientcredentials.Config, opts FlowOptions) (*Client
 		ep:     ep,
 		scopes: append([]string(nil), cfg.Scopes...),
 		params: params,
-		scrub:  newScrubber(cfg.ClientSecret),
 	}, nil
 }
 
@@ -95,7 +96,7 @@ func (f *ClientCredentialsFlow) TokenContext(ctx context.Context) (*oauth2.Token
 	if len(f.scopes) > 0 {
 		form.Set("scope", strings.Join(f.scopes, " "))
 	}
-	return f.ep.post(ctx, "client_credentials", form, f.scrub)
+	return f.ep.post(ctx, "client_credentials", form)
 }
 
 // Token fetches a new token with a background context.
@@ -106,27 +107,47 @@ func (f *ClientCredentialsFlow) CacheKey() string {
 	return Key(f.ep.tokenURL, f.ep.clientID, "", f.scopes)
 }
 
-// String describes the flow without its secret.
-func (f *ClientCredentialsFlow) String() string {
-	return fmt.Sprintf("auth.ClientCredentialsFlow{token_url=%s client_id=%s scopes=%q}", f.ep.tokenURL, f.ep.clientID, f.scopes)
+// Redactor returns the Redactor that knows this flow's secrets and tokens.
+func (f ClientCredentialsFlow) Redactor() *Redactor { return f.ep.red }
+
+func (f ClientCredentialsFlow) safe() Safe {
+	if f.ep == nil {
+		return Safe{Type: "auth.ClientCredentialsFlow"}
+	}
+	return Safe{Type: "auth.ClientCredentialsFlow", Fields: []SafeField{
+		Public("TokenURL", f.ep.tokenURL), Public("ClientID", f.ep.clientID), Secret("ClientSecret", f.ep.secret), Public("Scopes", f.scopes),
+	}}
 }
 
+// String describes the flow without its secret.
+func (f ClientCredentialsFlow) String() string { return f.safe().String() }
+
 // GoString is String, so that %#v cannot print the secret either.
-func (f *ClientCredentialsFlow) GoString() string { return f.String() }
+func (f ClientCredentialsFlow) GoString() string { return f.String() }
+
+// Format prints String under every verb.
+func (f ClientCredentialsFlow) Format(s fmt.State, verb rune) { f.safe().Format(s, verb) }
+
+// MarshalJSON encodes the description, without the secret.
+func (f ClientCredentialsFlow) MarshalJSON() ([]byte, error) { return f.safe().MarshalJSON() }
+
+// LogValue logs the description, without the secret.
+func (f ClientCredentialsFlow) LogValue() slog.Value { return f.safe().LogValue() }
 
 // PasswordFlow is the resource owner password credentials grant followed
 // by refresh_token grants, with refresh-token rotation (Stems Accounts).
 // Include "offline_access" in the scopes to get a refresh token.
 //
 // When a refresh is refused with invalid_grant (the refresh token was
-// revoked or expired), the flow signs in again with the password.
+// revoked or expired), the flow signs in again with the password. It
+// prints, encodes and logs without its secrets, under every verb.
 type PasswordFlow struct {
-	ep       *endpoint
-	scopes   []string
-	username string
-	password string
-	scrub    scrubber
+	ep     *endpoint
+	scopes []string
+	user   *resourceOwner // behind a pointer: even %p of a copy cannot print it
 }
+
+type resourceOwner struct{ username, password string }
 
 // Password returns the password flow. cfg.Endpoint.TokenURL, cfg.ClientID,
 // username and password are required; cfg.Endpoint.AuthStyle must be set
@@ -142,22 +163,21 @@ func Password(cfg *oauth2.Config, username, password string, opts FlowOptions) (
 	if err != nil {
 		return nil, err
 	}
+	ep.red.Add(password)
 	return &PasswordFlow{
-		ep:       ep,
-		scopes:   append([]string(nil), cfg.Scopes...),
-		username: username,
-		password: password,
-		scrub:    newScrubber(cfg.ClientSecret, password),
+		ep:     ep,
+		scopes: append([]string(nil), cfg.Scopes...),
+		user:   &resourceOwner{username: username, password: password},
 	}, nil
 }
 
 // TokenContext signs in with the password grant.
 func (f *PasswordFlow) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	form := url.Values{"username": {f.username}, "password": {f.password}}
+	form := url.Values{"username": {f.user.username}, "password": {f.user.password}}
 	if len(f.scopes) > 0 {
 		form.Set("scope", strings.Join(f.scopes, " "))
 	}
-	return f.ep.post(ctx, "password", form, f.scrub)
+	return f.ep.post(ctx, "password", form)
 }
 
 // Token signs in with a background context.
@@ -170,7 +190,7 @@ func (f *PasswordFlow) Refresh(ctx context.Context, current *oauth2.Token) (*oau
 	if current == nil || current.RefreshToken == "" {
 		return f.TokenContext(ctx)
 	}
-	tok, err := refreshGrant(ctx, f.ep, current.RefreshToken, f.scrub)
+	tok, err := refreshGrant(ctx, f.ep, current.RefreshToken)
 	if err != nil && IsInvalidGrant(err) {
 		f.ep.logger.WarnContext(ctx, "auth: refresh token refused (invalid_grant); signing in again")
 		return f.TokenContext(ctx)
@@ -180,109 +200,40 @@ func (f *PasswordFlow) Refresh(ctx context.Context, current *oauth2.Token) (*oau
 
 // CacheKey identifies this flow's tokens: token URL, client id, user and scopes.
 func (f *PasswordFlow) CacheKey() string {
-	return Key(f.ep.tokenURL, f.ep.clientID, f.username, f.scopes)
+	return Key(f.ep.tokenURL, f.ep.clientID, f.user.username, f.scopes)
+}
+
+// Redactor returns the Redactor that knows this flow's secrets and tokens.
+func (f PasswordFlow) Redactor() *Redactor { return f.ep.red }
+
+func (f PasswordFlow) safe() Safe {
+	if f.ep == nil || f.user == nil {
+		return Safe{Type: "auth.PasswordFlow"}
+	}
+	return Safe{Type: "auth.PasswordFlow", Fields: []SafeField{
+		Public("TokenURL", f.ep.tokenURL), Public("ClientID", f.ep.clientID), Secret("ClientSecret", f.ep.secret),
+		Public("Username", f.user.username), Secret("Password", f.user.password), Public("Scopes", f.scopes),
+	}}
 }
 
 // String describes the flow without its secrets.
-func (f *PasswordFlow) String() string {
-	return fmt.Sprintf("auth.PasswordFlow{token_url=%s client_id=%s scopes=%q}", f.ep.tokenURL, f.ep.clientID, f.scopes)
-}
+func (f PasswordFlow) String() string { return f.safe().String() }
 
 // GoString is String, so that %#v cannot print a secret either.
-func (f *PasswordFlow) GoString() string { return f.String() }
+func (f PasswordFlow) GoString() string { return f.String() }
 
-func refreshGrant(ctx context.Context, ep *endpoint, refreshToken string, scrub scrubber) (*oauth2.Token, error) {
-	scrub = scrub.with(refreshToken)
-	return ep.post(ctx, "refresh_token", url.Values{"refresh_token": {refreshToken}}, scrub)
-}
+// Format prints String under every verb.
+func (f PasswordFlow) Format(s fmt.State, verb rune) { f.safe().Format(s, verb) }
 
-// AuthCodeOptions configure AuthorizationCode.
-type AuthCodeOptions struct {
-	FlowOptions
-	// PKCE adds an S256 code challenge to the authorize URL and the
-	// verifier to the exchange (RFC 7636). Stems recommends it. Optional.
-	PKCE bool
-	// SecretInAuthURL puts client_secret on the authorize URL. This is a
-	// vendor quirk (CloudCompli's docs require it) that shows the secret to
-	// the user's browser; leave it false for every other provider. Optional.
-	SecretInAuthURL bool
-	// ResponseTypeInExchange adds response_type=code to the code exchange
-	// body, as CloudCompli's docs show (a vendor quirk; RFC 6749 has no such
-	// field there). Optional.
-	ResponseTypeInExchange bool
-}
+// MarshalJSON encodes the description, without the secrets.
+func (f PasswordFlow) MarshalJSON() ([]byte, error) { return f.safe().MarshalJSON() }
 
-// AuthCodeFlow is the authorization code grant (RFC 6749 section 4.1), with
-// PKCE when asked for. Send the user to AuthCodeURL, Exchange the code that
-// comes back, and wrap TokenSource(token) in a Cache to keep it fresh.
-type AuthCodeFlow struct {
-	cfg   oauth2.Config
-	ep    *endpoint
-	opts  AuthCodeOptions
-	scrub scrubber
-}
+// LogValue logs the description, without the secrets.
+func (f PasswordFlow) LogValue() slog.Value { return f.safe().LogValue() }
 
-// AuthorizationCode returns the authorization code flow for cfg.
-// cfg.Endpoint.AuthURL, cfg.Endpoint.TokenURL, cfg.ClientID and
-// cfg.RedirectURL are required; cfg.Endpoint.AuthStyle must be explicit.
-func AuthorizationCode(cfg *oauth2.Config, opts AuthCodeOptions) (*AuthCodeFlow, error) {
-	if cfg == nil {
-		return nil, errors.New("auth: authorization code: config is required")
-	}
-	if _, err := CheckURL(cfg.Endpoint.AuthURL); err != nil {
-		return nil, fmt.Errorf("auth: authorize URL: %w", errors.Unwrap(err))
-	}
-	if cfg.RedirectURL == "" {
-		return nil, errors.New("auth: authorization code: RedirectURL is required")
-	}
-	ep, err := newEndpoint(cfg.Endpoint.TokenURL, cfg.ClientID, cfg.ClientSecret, cfg.Endpoint.AuthStyle, opts.FlowOptions)
-	if err != nil {
-		return nil, err
-	}
-	return &AuthCodeFlow{cfg: *cfg, ep: ep, opts: opts, scrub: newScrubber(cfg.ClientSecret)}, nil
-}
-
-// AuthCodeURL returns the URL to send the user to and, with PKCE, the
-// verifier to keep (server side, with state) until the code comes back.
-// Without PKCE verifier is "".
-func (f *AuthCodeFlow) AuthCodeURL(state string, extra ...oauth2.AuthCodeOption) (authURL, verifier string) {
-	opts := append([]oauth2.AuthCodeOption(nil), extra...)
-	if f.opts.PKCE {
-		verifier = oauth2.GenerateVerifier()
-		opts = append(opts, oauth2.S256ChallengeOption(verifier))
-	}
-	if f.opts.SecretInAuthURL {
-		opts = append(opts, oauth2.SetAuthURLParam("client_secret", f.cfg.ClientSecret))
-	}
-	return f.cfg.AuthCodeURL(state, opts...), verifier
-}
-
-// Exchange trades the code from the redirect for a token. verifier is the
-// one AuthCodeURL returned ("" without PKCE). A code is single-use, so a
-// failed exchange is never retried.
-func (f *AuthCodeFlow) Exchange(ctx context.Context, code, verifier string) (*oauth2.Token, error) {
-	if code == "" {
-		return nil, errors.New("auth: authorization code: code is required")
-	}
-	if f.opts.PKCE && verifier == "" {
-		return nil, errors.New("auth: authorization code: PKCE verifier is required")
-	}
-	form := url.Values{"code": {code}, "redirect_uri": {f.cfg.RedirectURL}}
-	if verifier != "" {
-		form.Set("code_verifier", verifier)
-	}
-	if f.opts.ResponseTypeInExchange {
-		form.Set("response_type", "code")
-	}
-	return f.ep.post(ctx, "authorization_code", form, f.scrub.with(code, verifier))
-}
-
-// TokenSource returns a source that starts from tok (what Exchange
-// returned, or a token restored from a Store) and renews it with the
-// refresh_token grant. When there is no refresh token left, it returns
-// ErrSignInRequired: the user must go through AuthCodeURL again.
-func (f *AuthCodeFlow) TokenSource(tok *oauth2.Token) *RefreshTokenSource {
-	return &RefreshTokenSource{ep: f.ep, scrub: f.scrub, initial: tok, key: Key(f.ep.tokenURL, f.ep.clientID, userOf(tok), f.cfg.Scopes)}
+func refreshGrant(ctx context.Context, ep *endpoint, refreshToken string) (*oauth2.Token, error) {
+	ep.red.AddShortLived(refreshToken)
+	return ep.post(ctx, "refresh_token", url.Values{"refresh_token": {refreshToken}})
 }
 
 // userOf names the user a token belongs to, so that the tokens of the
@@ -326,11 +277,17 @@ func idTokenSubject(idToken string) string {
 var ErrSignInRequired = errors.New("auth: no valid token and no refresh token: the user must sign in again")
 
 // RefreshTokenSource renews a token obtained elsewhere (an authorization
-// code exchange) with the refresh_token grant.
+// code exchange) with the refresh_token grant. It prints, encodes and logs
+// without its tokens, under every verb.
 type RefreshTokenSource struct {
-	ep      *endpoint
-	scrub   scrubber
-	key     string
+	ep  *endpoint
+	key string
+	st  *refreshState
+}
+
+// refreshState is what a RefreshTokenSource changes; behind a pointer, so
+// that a copy of the source holds no lock.
+type refreshState struct {
 	mu      sync.Mutex
 	initial *oauth2.Token
 }
@@ -338,10 +295,10 @@ type RefreshTokenSource struct {
 // TokenContext hands out the initial token once; after that a token can
 // only come from Refresh.
 func (s *RefreshTokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	s.mu.Lock()
-	tok := s.initial
-	s.initial = nil
-	s.mu.Unlock()
+	s.st.mu.Lock()
+	tok := s.st.initial
+	s.st.initial = nil
+	s.st.mu.Unlock()
 	if tok == nil {
 		return nil, ErrSignInRequired
 	}
@@ -363,23 +320,62 @@ func (s *RefreshTokenSource) Refresh(ctx context.Context, current *oauth2.Token)
 	if current == nil || current.RefreshToken == "" {
 		return nil, ErrSignInRequired
 	}
-	return refreshGrant(ctx, s.ep, current.RefreshToken, s.scrub)
+	return refreshGrant(ctx, s.ep, current.RefreshToken)
 }
 
 // CacheKey identifies the tokens of this flow.
 func (s *RefreshTokenSource) CacheKey() string { return s.key }
 
+// Redactor returns the Redactor that knows this source's secrets and tokens.
+func (s RefreshTokenSource) Redactor() *Redactor {
+	if s.ep == nil {
+		return nil
+	}
+	return s.ep.red
+}
+
+func (s RefreshTokenSource) safe() Safe {
+	if s.ep == nil || s.st == nil {
+		return Safe{Type: "auth.RefreshTokenSource"}
+	}
+	s.st.mu.Lock()
+	pending := s.st.initial != nil
+	s.st.mu.Unlock()
+	return Safe{Type: "auth.RefreshTokenSource", Fields: []SafeField{
+		Public("TokenURL", s.ep.tokenURL), Public("ClientID", s.ep.clientID), Secret("ClientSecret", s.ep.secret),
+		Public("InitialToken", pending),
+	}}
+}
+
+// String describes the source without its secrets.
+func (s RefreshTokenSource) String() string { return s.safe().String() }
+
+// Format prints String under every verb.
+func (s RefreshTokenSource) Format(f fmt.State, verb rune) { s.safe().Format(f, verb) }
+
+// MarshalJSON encodes the description, without the secrets.
+func (s RefreshTokenSource) MarshalJSON() ([]byte, error) { return s.safe().MarshalJSON() }
+
+// LogValue logs the description, without the secrets.
+func (s RefreshTokenSource) LogValue() slog.Value { return s.safe().LogValue() }
+
 // StaticTokenSource serves one token that was issued out of band, such as
 // CloudCompli's one-year token generated in its web UI. It never fetches;
 // after a 401 the Doer gives up and the caller sees the provider's error.
+// It prints, encodes and logs without its token, under every verb.
 type StaticTokenSource struct {
 	tok *oauth2.Token
+	red *Redactor
 }
 
 // StaticToken returns a source for accessToken. expiry may be zero when
-// unknown.
+// unknown. Its Redactor knows the token; a Cache over it uses that
+// Redactor unless given its own (which then includes it).
 func StaticToken(accessToken string, expiry time.Time) *StaticTokenSource {
-	return &StaticTokenSource{tok: &oauth2.Token{AccessToken: accessToken, TokenType: "Bearer", Expiry: expiry}}
+	return &StaticTokenSource{
+		tok: &oauth2.Token{AccessToken: accessToken, TokenType: "Bearer", Expiry: expiry},
+		red: NewRedactor(accessToken),
+	}
 }
 
 // TokenContext returns the static token, or an error once it has expired.
@@ -405,8 +401,31 @@ func (s *StaticTokenSource) CacheKey() string {
 	return "static-" + hex.EncodeToString(sum[:12])
 }
 
+// Redactor returns the Redactor that knows the token.
+func (s StaticTokenSource) Redactor() *Redactor { return s.red }
+
+func (s StaticTokenSource) safe() Safe {
+	if s.tok == nil {
+		return Safe{Type: "auth.StaticTokenSource"}
+	}
+	fields := []SafeField{Secret("Token", s.tok.AccessToken)}
+	if !s.tok.Expiry.IsZero() {
+		fields = append(fields, Public("Expiry", s.tok.Expiry.UTC().Format(time.RFC3339)))
+	}
+	return Safe{Type: "auth.StaticTokenSource", Fields: fields}
+}
+
 // String describes the source without its token.
-func (s *StaticTokenSource) String() string { return "auth.StaticTokenSource{token=[redacted]}" }
+func (s StaticTokenSource) String() string { return s.safe().String() }
 
 // GoString is String.
-func (s *StaticTokenSource) GoString() string { return s.String() }
+func (s StaticTokenSource) GoString() string { return s.String() }
+
+// Format prints String under every verb.
+func (s StaticTokenSource) Format(f fmt.State, verb rune) { s.safe().Format(f, verb) }
+
+// MarshalJSON encodes the description, without the token.
+func (s StaticTokenSource) MarshalJSON() ([]byte, error) { return s.safe().MarshalJSON() }
+
+// LogValue logs the description, without the token.
+func (s StaticTokenSource) LogValue() slog.Value { return s.safe().LogValue() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,6 +35,7 @@ type Locker interface {
 }
 
 // MemoryStore keeps tokens in this process only. It is the default Store.
+// It prints, encodes and logs without its tokens, under every verb.
 type MemoryStore struct {
 	mu     sync.Mutex
 	tokens map[string]*oauth2.Token
@@ -59,6 +61,25 @@ func (s *MemoryStore) Save(_ context.Context, key string, tok *oauth2.Token) err
 	s.tokens[key] = tok
 	return nil
 }
+
+func (s *MemoryStore) safe() Safe {
+	s.mu.Lock()
+	n := len(s.tokens)
+	s.mu.Unlock()
+	return Safe{Type: "auth.MemoryStore", Fields: []SafeField{Public("Tokens", n)}}
+}
+
+// String describes the store without its tokens.
+func (s *MemoryStore) String() string { return s.safe().String() }
+
+// Format prints String under every verb.
+func (s *MemoryStore) Format(f fmt.State, verb rune) { s.safe().Format(f, verb) }
+
+// MarshalJSON encodes the description, without the tokens.
+func (s *MemoryStore) MarshalJSON() ([]byte, error) { return s.safe().MarshalJSON() }
+
+// LogValue logs the description, without the tokens.
+func (s *MemoryStore) LogValue() slog.Value { return s.safe().LogValue() }
 
 // FileStore keeps one file per key in a directory, for tokens that should
 // survive a restart (the CLI keeps its tokens in one). Files are written

@@ -32,33 +32,72 @@ const MaxTokenResponseBytes = 1 << 20
 //   - a missing token_type means Bearer, and any type other than Bearer is refused;
 //   - id_token, scope and any other field stay reachable through Token.Extra;
 //   - a non-2xx status, an OAuth error body, a non-JSON body (an HTML error page)
-//     or a body without access_token gives a *TokenError.
+//     or a body without access_token gives a *TokenError, with the response's
+//     Retry-After in its RetryAfter.
 //
-// grant names the grant_type for the error message; secrets are scrubbed from
-// any text the server sent back.
+// grant names the grant_type for the error message; secrets are removed from
+// any text the server sent back, in every form (see Redactor). Prefer
+// ParseTokenResponseWith and the client's Redactor, which also knows the
+// tokens issued so far; this is ParseTokenResponseWith with a Redactor of
+// secrets alone.
 func ParseTokenResponse(resp *http.Response, grant string, secrets ...string) (*oauth2.Token, error) {
-	return parseTokenResponse(resp, grant, newScrubber(secrets...), time.Now())
+	return ParseTokenResponseWith(resp, grant, ParseOptions{Redactor: NewRedactor(secrets...)})
 }
 
-func parseTokenResponse(resp *http.Response, grant string, scrub scrubber, now time.Time) (*oauth2.Token, error) {
+// ParseOptions configure ParseTokenResponseWith. The zero value is ready to
+// use.
+type ParseOptions struct {
+	// Redactor removes the client's secrets from every text copied from the
+	// response into an error. The access, refresh and ID tokens of the
+	// response are registered with it before any error text is built, so a
+	// server that echoes them (in expires_in, say) does not leak them.
+	// Optional; default: a Redactor that knows only those tokens.
+	Redactor *Redactor
+	// Now is the clock that dates the token's Expiry. Optional.
+	Now func() time.Time
+}
+
+// ParseTokenResponseWith is ParseTokenResponse with the client's Redactor
+// and clock.
+func ParseTokenResponseWith(resp *http.Response, grant string, opts ParseOptions) (*oauth2.Token, error) {
+	red := opts.Redactor
+	if red == nil {
+		red = NewRedactor()
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	return parseTokenResponse(resp, grant, red, now())
+}
+
+func parseTokenResponse(resp *http.Response, grant string, red *Redactor, now time.Time) (*oauth2.Token, error) {
 	defer resp.Body.Close()
-	te := &TokenError{
-		Grant:       grant,
-		StatusCode:  resp.StatusCode,
-		ContentType: scrub.clean(resp.Header.Get("Content-Type")),
-		RequestID:   scrub.clean(RequestID(resp.Header)),
+	te := &TokenError{Grant: grant, StatusCode: resp.StatusCode, red: red}
+	if d, ok := RetryAfter(resp.Header, now); ok {
+		te.RetryAfter = d
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxTokenResponseBytes+1))
 	if err != nil {
+		te.setHeaders(resp.Header)
 		te.Reason = "reading the response failed"
-		te.Err = scrub.error(err)
+		te.Err = red.Error(err)
 		return nil, te
 	}
 	if len(body) > MaxTokenResponseBytes {
+		te.setHeaders(resp.Header)
 		te.Reason = "response body exceeds 1 MiB"
 		return nil, te
 	}
 	fields, perr := decodeTokenBody(resp.Header.Get("Content-Type"), body)
+	// The response's own tokens are secrets even when it is refused: a
+	// server may echo them anywhere, expires_in and headers included.
+	for _, k := range []string{"access_token", "refresh_token", "id_token"} {
+		if v, ok := fields[k].(string); ok {
+			red.AddShortLived(v)
+		}
+	}
+	te.setHeaders(resp.Header)
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if perr != nil {
 		if ok {
@@ -66,11 +105,12 @@ func parseTokenResponse(resp *http.Response, grant string, scrub scrubber, now t
 		} else {
 			te.Reason = "error response is " + perr.Error()[len("response is "):]
 		}
+		te.Reason = red.Field(te.Reason)
 		return nil, te
 	}
-	te.Code = scrub.clean(str(fields["error"]))
-	te.Description = scrub.clean(str(fields["error_description"]))
-	te.Message = scrub.clean(str(fields["message"]))
+	te.Code = red.Field(str(fields["error"]))
+	te.Description = red.Field(str(fields["error_description"]))
+	te.Message = red.Field(str(fields["message"]))
 	if !ok || te.Code != "" {
 		if te.Code == "" && te.Description == "" && te.Message == "" {
 			te.Reason = "error response without an OAuth error field"
@@ -88,12 +128,12 @@ func parseTokenResponse(resp *http.Response, grant string, scrub scrubber, now t
 	case tokenType == "" || strings.EqualFold(tokenType, "bearer"):
 		tokenType = "Bearer"
 	default:
-		te.Reason = fmt.Sprintf("unsupported token_type %q (only Bearer is supported)", scrub.clean(tokenType))
+		te.Reason = fmt.Sprintf("unsupported token_type %q (only Bearer is supported)", red.FieldN(tokenType, 32))
 		return nil, te
 	}
-	expiresIn, err := parseExpiresIn(fields["expires_in"])
+	expiresIn, err := parseExpiresIn(fields["expires_in"], red)
 	if err != nil {
-		te.Reason = err.Error()
+		te.Reason = red.Field(err.Error())
 		return nil, te
 	}
 	refresh, _ := fields["refresh_token"].(string)
@@ -107,6 +147,13 @@ func parseTokenResponse(resp *http.Response, grant string, scrub scrubber, now t
 		tok.Expiry = now.Add(time.Duration(expiresIn) * time.Second)
 	}
 	return tok.WithExtra(fields), nil
+}
+
+// setHeaders copies the response headers a TokenError names, redacted and
+// bounded: a server may echo a request into any of them.
+func (e *TokenError) setHeaders(h http.Header) {
+	e.ContentType = e.red.FieldN(h.Get("Content-Type"), 128)
+	e.RequestID = e.red.FieldN(RequestID(h), 128)
 }
 
 func str(v any) string {
@@ -155,7 +202,7 @@ func decodeTokenBody(contentType string, body []byte) (map[string]any, error) {
 // server cannot overflow time arithmetic.
 const maxExpiresIn = 10 * 365 * 24 * 3600
 
-func parseExpiresIn(v any) (int64, error) {
+func parseExpiresIn(v any, red *Redactor) (int64, error) {
 	var s string
 	switch x := v.(type) {
 	case nil:
@@ -174,7 +221,9 @@ func parseExpiresIn(v any) (int64, error) {
 	if err != nil {
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || f != f { // NaN
-			return 0, fmt.Errorf("expires_in %q is not a number", truncate(s, 32))
+			// Redact before the cut: a secret echoed here must not leave
+			// its first characters.
+			return 0, fmt.Errorf("expires_in %q is not a number", red.FieldN(s, 32))
 		}
 		if f > maxExpiresIn {
 			f = maxExpiresIn
@@ -188,13 +237,6 @@ func parseExpiresIn(v any) (int64, error) {
 		n = maxExpiresIn
 	}
 	return n, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // RequestID returns the request id a provider put in h, under any of the

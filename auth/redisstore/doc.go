@@ -39,6 +39,11 @@
 // stored unencrypted is refused with an error that says which, never
 // showing a token or a key.
 //
+// The keys never show: Options and Store print, encode (encoding/json) and
+// log (log/slog) without them under every verb, and Options.Redactor, set to
+// the client's auth.Redactor, learns them (raw, hex and base64) so that no
+// error or log line of the client can carry one.
+//
 // Without an EncryptionKey, tokens without a refresh token are stored as
 // plain JSON, and Save refuses a token with a refresh token
 // (ErrNoEncryptionKey). An auth.Cache then keeps such a token pending and

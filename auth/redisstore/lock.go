@@ -122,7 +122,7 @@ func (s *Store) hold(key, lk, owner string) func() {
 			switch {
 			case err != nil:
 				if !s.outage(context.Background(), "lock renewal", err) {
-					s.logger.Warn("redisstore: renewing a lock failed", slog.String("key", key), slog.String("error", err.Error()))
+					s.logger.Warn("redisstore: renewing a lock failed", slog.String("key", key), slog.String("error", s.errText(err)))
 				}
 			case renewed == 0:
 				select {
@@ -153,7 +153,7 @@ func (s *Store) release(lk, owner string) {
 		return releaseScript.Run(ctx, s.client, []string{lk}, owner).Int64()
 	}, nil)
 	if err != nil && !s.outage(context.Background(), "unlock", err) {
-		s.logger.Warn("redisstore: releasing a lock failed; it expires on its own", slog.String("error", err.Error()))
+		s.logger.Warn("redisstore: releasing a lock failed; it expires on its own", slog.String("error", s.errText(err)))
 	}
 }
 

@@ -57,6 +57,12 @@ type Options struct {
 	// written back after an outage and locks lost; never a token or a key.
 	// Optional.
 	Logger *slog.Logger
+	// Redactor, when set, learns EncryptionKey and PreviousKeys (raw, hex
+	// and base64), so that the client's errors and logs can never show
+	// them, and redacts the store's own log lines. Give it the client's
+	// Redactor (auth.FlowOptions.Redactor, auth.CacheOptions.Redactor).
+	// Optional.
+	Redactor *auth.Redactor
 }
 
 const (
@@ -89,18 +95,29 @@ func (o *Options) validate() error {
 	return nil
 }
 
-// String describes the options without the keys.
-func (o Options) String() string {
-	key := "none"
-	if len(o.EncryptionKey) > 0 {
-		key = "[redacted]"
-	}
-	return fmt.Sprintf("redisstore.Options{Prefix:%q EncryptionKey:%s PreviousKeys:%d Timeout:%v LockTTL:%v RefreshTokenGrace:%v NoExpiryTTL:%v RetryInterval:%v}",
-		o.Prefix, key, len(o.PreviousKeys), o.Timeout, o.LockTTL, o.RefreshTokenGrace, o.NoExpiryTTL, o.RetryInterval)
+func (o Options) safe() auth.Safe {
+	return auth.Safe{Type: "redisstore.Options", Fields: []auth.SafeField{
+		auth.Public("Prefix", o.Prefix), auth.Secret("EncryptionKey", o.EncryptionKey), auth.Public("PreviousKeys", len(o.PreviousKeys)),
+		auth.Public("Timeout", o.Timeout), auth.Public("LockTTL", o.LockTTL), auth.Public("RefreshTokenGrace", o.RefreshTokenGrace),
+		auth.Public("NoExpiryTTL", o.NoExpiryTTL), auth.Public("RetryInterval", o.RetryInterval),
+	}}
 }
+
+// String describes the options without the keys: the number of previous
+// keys, and whether EncryptionKey is set.
+func (o Options) String() string { return o.safe().String() }
 
 // GoString is String, so that %#v cannot print a key either.
 func (o Options) GoString() string { return o.String() }
+
+// Format prints String under every verb and flag (%d and %x too).
+func (o Options) Format(f fmt.State, verb rune) { o.safe().Format(f, verb) }
+
+// MarshalJSON encodes the options without the keys: they never marshal.
+func (o Options) MarshalJSON() ([]byte, error) { return o.safe().MarshalJSON() }
+
+// LogValue logs the options without the keys.
+func (o Options) LogValue() slog.Value { return o.safe().LogValue() }
 
 // ErrNoEncryptionKey is returned by Save for a token that carries a refresh
 // token when the store has no EncryptionKey: refresh tokens are only ever
@@ -128,6 +145,7 @@ type Store struct {
 	noExpiryTTL       time.Duration
 	retryInterval     time.Duration
 	logger            *slog.Logger
+	red               *auth.Redactor
 
 	down    atomic.Bool  // Redis failed and has not answered since
 	retryAt atomic.Int64 // unix nanos: while down, Redis is not tried before
@@ -169,7 +187,11 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 		noExpiryTTL:       opts.NoExpiryTTL,
 		retryInterval:     opts.RetryInterval,
 		logger:            opts.Logger,
+		red:               opts.Redactor,
 		local:             map[string]*localToken{},
+	}
+	for _, k := range append([][]byte{opts.EncryptionKey}, opts.PreviousKeys...) {
+		s.red.AddKey(k)
 	}
 	if len(opts.EncryptionKey) > 0 {
 		k, err := newKeyring(opts.EncryptionKey, opts.PreviousKeys)
@@ -202,13 +224,27 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// String describes the store without its keys.
-func (s *Store) String() string {
-	return fmt.Sprintf("redisstore.Store{prefix=%q encrypted=%t}", s.prefix, s.keys != nil)
+func (s *Store) safe() auth.Safe {
+	return auth.Safe{Type: "redisstore.Store", Fields: []auth.SafeField{auth.Public("Prefix", s.prefix), auth.Public("Encrypted", s.keys != nil)}}
 }
+
+// String describes the store without its keys or tokens.
+func (s *Store) String() string { return s.safe().String() }
 
 // GoString is String.
 func (s *Store) GoString() string { return s.String() }
+
+// Format prints String under every verb and flag.
+func (s *Store) Format(f fmt.State, verb rune) { s.safe().Format(f, verb) }
+
+// MarshalJSON encodes the description, without keys or tokens.
+func (s *Store) MarshalJSON() ([]byte, error) { return s.safe().MarshalJSON() }
+
+// LogValue logs the description, without keys or tokens.
+func (s *Store) LogValue() slog.Value { return s.safe().LogValue() }
+
+// errText is err's message for a log line, redacted.
+func (s *Store) errText(err error) string { return s.red.Redact(err.Error()) }
 
 // Encrypted reports whether the store encrypts tokens (it has an
 // EncryptionKey) and so accepts refresh tokens.
@@ -272,7 +308,7 @@ func (s *Store) reconcile(ctx context.Context, key string, remote *oauth2.Token)
 		// Saved here while Redis was unreachable, and still the newest.
 		if err := s.write(ctx, key, l.tok); err != nil {
 			s.logger.Warn("redisstore: writing back a token saved during the outage failed",
-				slog.String("key", key), slog.String("error", err.Error()))
+				slog.String("key", key), slog.String("error", s.errText(err)))
 			return l.tok
 		}
 		s.logger.Info("redisstore: wrote back a token saved while redis was unreachable", slog.String("key", key))
@@ -433,7 +469,7 @@ func (s *Store) outage(ctx context.Context, op string, err error) bool {
 	s.retryAt.Store(time.Now().Add(s.retryInterval).UnixNano())
 	if s.down.CompareAndSwap(false, true) {
 		s.logger.Warn("redisstore: redis unreachable; keeping tokens in process memory until it answers again",
-			slog.String("op", op), slog.String("error", err.Error()), slog.Duration("retry_interval", s.retryInterval))
+			slog.String("op", op), slog.String("error", s.errText(err)), slog.Duration("retry_interval", s.retryInterval))
 	}
 	return true
 }
