@@ -32,6 +32,9 @@ type DoerOptions struct {
 	// UserAgent is set on every request that has none, so requests built
 	// by hand through Doer or Client carry it too. Optional.
 	UserAgent string
+	// Redactor removes the client's secrets from the errors Do returns and
+	// the lines it logs. Optional. Default: the cache's.
+	Redactor *Redactor
 }
 
 // Doer sends API requests with credentials from a Cache. It fits
@@ -57,6 +60,7 @@ type Doer struct {
 	userAgent     []string
 	retry         RetryPolicy
 	logger        *slog.Logger
+	red           *Redactor
 	sleep         func(context.Context, time.Duration) error
 }
 
@@ -75,6 +79,10 @@ func NewDoer(cache *Cache, opts DoerOptions) (*Doer, error) {
 		fastHost: u.Host,
 		logger:   loggerOrDiscard(opts.Logger),
 		sleep:    sleepCtx,
+		red:      opts.Redactor,
+	}
+	if d.red == nil {
+		d.red = cache.Redactor()
 	}
 	d.originHeaders = append(d.originHeaders, "Authorization")
 	for _, h := range opts.OriginHeaders {
@@ -141,11 +149,11 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 		resp, err := d.client.Do(req)
 		if err != nil {
 			if !idempotent || !resendable || attempt >= d.retry.MaxAttempts || !retryableError(ctx, err) {
-				return nil, err
+				return nil, d.red.Error(err)
 			}
 			wait := d.retry.backoff(attempt)
 			d.logger.LogAttrs(ctx, slog.LevelInfo, "auth: retrying after a transport error",
-				slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
+				slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", d.red.Redact(err.Error())))
 			if err := d.prepareRetry(ctx, req, nil, wait); err != nil {
 				return nil, err
 			}
@@ -242,3 +250,21 @@ func (t doerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (d *Doer) BaseURL() *url.URL {
 	return &url.URL{Scheme: d.origin.scheme, Host: d.fastHost}
 }
+
+func (d *Doer) safe() Safe {
+	return Safe{Type: "auth.Doer", Fields: []SafeField{Public("Origin", d.origin.String())}}
+}
+
+// String describes the Doer by its origin; Format, MarshalJSON and
+// LogValue show the same, so no verb, encoder or log line prints a token or
+// a secret its cache and Redactor hold.
+func (d *Doer) String() string { return d.safe().String() }
+
+// Format implements fmt.Formatter: no verb or flag prints a secret.
+func (d *Doer) Format(f fmt.State, verb rune) { d.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without any secret.
+func (d *Doer) MarshalJSON() ([]byte, error) { return d.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without any secret.
+func (d *Doer) LogValue() slog.Value { return d.safe().LogValue() }

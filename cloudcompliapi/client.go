@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"net/http"
 	"path"
@@ -82,6 +83,7 @@ type Client struct {
 	baseURL                           string
 	doer                              *auth.Doer
 	cache                             *auth.Cache
+	red                               *auth.Redactor
 	maxBody                           int64
 }
 
@@ -182,7 +184,7 @@ func NewClient(instanceURL string, creds Credentials, opts ...option.Option) (*C
 	if err != nil {
 		return nil, fmt.Errorf("cloudcompliapi: %w", err)
 	}
-	c := &Client{api: api, baseURL: in.root, doer: doer, cache: cache, maxBody: cfg.MaxBody}
+	c := &Client{api: api, baseURL: in.root, doer: doer, cache: cache, red: cfg.Redactor, maxBody: cfg.MaxBody}
 	for _, op := range []struct {
 		send  *sender
 		build func(string) (*http.Request, error)
@@ -214,16 +216,16 @@ func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOp
 		return *new(T), &argError{op, err.Error()}
 	}
 	if err != nil {
-		return *new(T), fmt.Errorf("cloudcompliapi: %s: %w", op, err)
+		return *new(T), fmt.Errorf("cloudcompliapi: %s: %w", op, c.red.Error(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return *new(T), newError(op, resp)
+		return *new(T), newError(op, resp, c.red)
 	}
 	if err := apiclient.DecodeJSON(resp, c.maxBody, &out); err != nil {
-		return *new(T), bodyError(op, resp, err)
+		return *new(T), bodyError(op, resp, err, c.red)
 	}
 	if out == nil {
-		return *new(T), contractError(op, resp, "response is null, not "+what[T]())
+		return *new(T), contractError(op, resp, "response is null, not "+what[T](), c.red)
 	}
 	return *out, nil
 }
@@ -249,15 +251,15 @@ func (c *Client) ListProjects(ctx context.Context, opts ...option.CallOption) ([
 	}
 	resp, err := c.listProjects(ctx, apiclient.Editors[cloudcompli.RequestEditorFn](callOpts.Editors)...)
 	if err != nil {
-		return nil, fmt.Errorf("cloudcompliapi: %s: %w", op, err)
+		return nil, fmt.Errorf("cloudcompliapi: %s: %w", op, c.red.Error(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newError(op, resp)
+		return nil, newError(op, resp, c.red)
 	}
 	// A long list is decoded project by project from the network.
 	out, err := apiclient.DecodeArray[Project](resp, c.maxBody)
 	if err != nil {
-		return nil, bodyError(op, resp, err)
+		return nil, bodyError(op, resp, err, c.red)
 	}
 	return out, nil
 }
@@ -321,7 +323,7 @@ func (c *Client) SubmitFormEntry(ctx context.Context, projectID, formName string
 		return nil, err
 	}
 	if out.Id == "" {
-		return nil, contractError(op, resp, "response carries no _id")
+		return nil, contractError(op, resp, "response carries no _id", c.red)
 	}
 	return out, nil
 }
@@ -427,7 +429,7 @@ func (c *Client) BaseURL() string { return c.baseURL }
 func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 	tok, err := c.cache.TokenContext(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("cloudcompliapi: %w", err)
+		return nil, fmt.Errorf("cloudcompliapi: %w", c.red.Error(err))
 	}
 	return tok, nil
 }
@@ -435,3 +437,21 @@ func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 // TokenFetches counts the tokens this client obtained from its source:
 // fetched from CloudCompli, or handed out by a static or user token.
 func (c *Client) TokenFetches() int64 { return c.cache.Fetches() }
+
+func (c *Client) safe() auth.Safe {
+	return auth.Safe{Type: "cloudcompliapi.Client", Fields: []auth.SafeField{auth.Public("BaseURL", c.baseURL)}}
+}
+
+// String describes the client without any secret or token; Format,
+// MarshalJSON and LogValue show the same under every fmt verb, in JSON and
+// in slog.
+func (c *Client) String() string { return c.safe().String() }
+
+// Format implements fmt.Formatter: no verb or flag prints a secret.
+func (c *Client) Format(f fmt.State, verb rune) { c.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without any secret.
+func (c *Client) MarshalJSON() ([]byte, error) { return c.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without any secret.
+func (c *Client) LogValue() slog.Value { return c.safe().LogValue() }

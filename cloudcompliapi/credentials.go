@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -51,13 +52,24 @@ func (c ClientCredentials) tokenSource(in *instance, fo auth.FlowOptions) (oauth
 	return flow, "", nil
 }
 
-// String describes the credentials without the secret.
-func (c ClientCredentials) String() string {
-	return fmt.Sprintf("cloudcompliapi.ClientCredentials{ClientID:%q ClientSecret:%s}", c.ClientID, redacted(c.ClientSecret))
+func (c ClientCredentials) safe() auth.Safe {
+	return auth.Safe{Type: "cloudcompliapi.ClientCredentials", Fields: []auth.SafeField{
+		auth.Public("ClientID", c.ClientID), auth.Secret("ClientSecret", c.ClientSecret)}}
 }
 
-// GoString is String, so that %#v cannot print the secret either.
-func (c ClientCredentials) GoString() string { return c.String() }
+// String describes the credentials without the secret; Format,
+// MarshalJSON and LogValue show the same under every fmt verb, in JSON and
+// in slog.
+func (c ClientCredentials) String() string { return c.safe().String() }
+
+// Format implements fmt.Formatter: no verb or flag prints the secret.
+func (c ClientCredentials) Format(f fmt.State, verb rune) { c.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without the secret.
+func (c ClientCredentials) MarshalJSON() ([]byte, error) { return c.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without the secret.
+func (c ClientCredentials) LogValue() slog.Value { return c.safe().LogValue() }
 
 // StaticToken is a bearer token generated in CloudCompli's web UI
 // (Settings > App Settings > API Clients > Manage > Generate a Token), as
@@ -81,17 +93,26 @@ func (s StaticToken) tokenSource(*instance, auth.FlowOptions) (oauth2.TokenSourc
 	return auth.StaticToken(s.Token, s.Expiry), "", nil
 }
 
-// String describes the token without revealing it.
-func (s StaticToken) String() string {
+func (s StaticToken) safe() auth.Safe {
 	exp := "unknown"
 	if !s.Expiry.IsZero() {
 		exp = s.Expiry.UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("cloudcompliapi.StaticToken{Token:%s Expiry:%s}", redacted(s.Token), exp)
+	return auth.Safe{Type: "cloudcompliapi.StaticToken", Fields: []auth.SafeField{auth.Secret("Token", s.Token), auth.Public("Expiry", exp)}}
 }
 
-// GoString is String.
-func (s StaticToken) GoString() string { return s.String() }
+// String describes the token without revealing it; so do Format,
+// MarshalJSON and LogValue.
+func (s StaticToken) String() string { return s.safe().String() }
+
+// Format implements fmt.Formatter: no verb or flag prints the token.
+func (s StaticToken) Format(f fmt.State, verb rune) { s.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without the token.
+func (s StaticToken) MarshalJSON() ([]byte, error) { return s.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without the token.
+func (s StaticToken) LogValue() slog.Value { return s.safe().LogValue() }
 
 func checkToken(tok string) error {
 	if tok == "" {
@@ -123,13 +144,23 @@ type AuthCodeApp struct {
 	RedirectURL string
 }
 
-// String describes the app without its secret.
-func (a AuthCodeApp) String() string {
-	return fmt.Sprintf("cloudcompliapi.AuthCodeApp{ClientID:%q ClientSecret:%s RedirectURL:%q}", a.ClientID, redacted(a.ClientSecret), a.RedirectURL)
+func (a AuthCodeApp) safe() auth.Safe {
+	return auth.Safe{Type: "cloudcompliapi.AuthCodeApp", Fields: []auth.SafeField{
+		auth.Public("ClientID", a.ClientID), auth.Secret("ClientSecret", a.ClientSecret), auth.Public("RedirectURL", a.RedirectURL)}}
 }
 
-// GoString is String.
-func (a AuthCodeApp) GoString() string { return a.String() }
+// String describes the app without its secret; so do Format, MarshalJSON
+// and LogValue.
+func (a AuthCodeApp) String() string { return a.safe().String() }
+
+// Format implements fmt.Formatter: no verb or flag prints the secret.
+func (a AuthCodeApp) Format(f fmt.State, verb rune) { a.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without the secret.
+func (a AuthCodeApp) MarshalJSON() ([]byte, error) { return a.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without the secret.
+func (a AuthCodeApp) LogValue() slog.Value { return a.safe().LogValue() }
 
 // NewAuthCodeFlow returns the authorization code flow of app for one
 // CloudCompli instance, with CloudCompli's two documented deviations from
@@ -250,20 +281,27 @@ func userToken(tok *oauth2.Token, now func() time.Time) *oauth2.Token {
 	return &cp
 }
 
-// String describes the user token without its secrets.
-func (u UserToken) String() string {
-	return fmt.Sprintf("cloudcompliapi.UserToken{App:%s Token:[redacted] Subject:%q}", u.App, u.Subject)
-}
-
-// GoString is String.
-func (u UserToken) GoString() string { return u.String() }
-
-func redacted(s string) string {
-	if s == "" {
-		return `""`
+func (u UserToken) safe() auth.Safe {
+	var tok string
+	if u.Token != nil {
+		tok = u.Token.AccessToken + u.Token.RefreshToken
 	}
-	return "[redacted]"
+	return auth.Safe{Type: "cloudcompliapi.UserToken", Fields: []auth.SafeField{
+		auth.Public("App", u.App), auth.Secret("Token", tok), auth.Public("Subject", u.Subject)}}
 }
+
+// String describes the user token without its secrets; so do Format,
+// MarshalJSON and LogValue.
+func (u UserToken) String() string { return u.safe().String() }
+
+// Format implements fmt.Formatter: no verb or flag prints a secret.
+func (u UserToken) Format(f fmt.State, verb rune) { u.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without the secrets.
+func (u UserToken) MarshalJSON() ([]byte, error) { return u.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without the secrets.
+func (u UserToken) LogValue() slog.Value { return u.safe().LogValue() }
 
 // ParseCallback reads the redirect CloudCompli sent the user's browser to
 // (your RedirectURL with ?code=...) and returns the code to Exchange. Pass

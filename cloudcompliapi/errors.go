@@ -88,7 +88,12 @@ type argError struct{ op, msg string }
 func (e *argError) Error() string { return "cloudcompliapi: " + e.op + ": invalid argument: " + e.msg }
 func (e *argError) Unwrap() error { return ErrInvalidArgument }
 
-func newError(op string, resp *http.Response) *Error {
+// newError reads an error response. Every text copied from it goes
+// through red, which knows the client's secrets and tokens, before it is
+// trimmed: a server that echoes the request cannot put a secret into the
+// error.
+func newError(op string, resp *http.Response, red *auth.Redactor) *Error {
+	clean := cleaner(red)
 	e := &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header))}
 	if d, ok := auth.RetryAfter(resp.Header, time.Now()); ok {
 		e.RetryAfter = d
@@ -101,13 +106,11 @@ func newError(op string, resp *http.Response) *Error {
 		if oe.ErrorDescription != nil {
 			e.Description = clean(*oe.ErrorDescription)
 		}
-		apiclient.RedactBearer(resp, &e.Code, &e.Description)
 		return e
 	}
 	// RFC 6750 section 3: a 401 may say why in its Bearer challenge.
 	if code, desc := bearerChallenge(resp.Header.Get("WWW-Authenticate")); code != "" {
 		e.Code, e.Description = clean(code), clean(desc)
-		apiclient.RedactBearer(resp, &e.Code, &e.Description)
 	}
 	switch {
 	case len(strings.TrimSpace(string(body))) == 0:
@@ -154,29 +157,26 @@ func bearerChallenge(h string) (code, desc string) {
 	return code, desc
 }
 
-func bodyError(op string, resp *http.Response, err error) error {
+func bodyError(op string, resp *http.Response, err error, red *auth.Redactor) error {
 	var be *apiclient.BodyError
 	if !errors.As(err, &be) {
-		return err
+		return red.Error(err)
 	}
-	return contractError(op, resp, be.Error())
+	return contractError(op, resp, be.Error(), red)
 }
 
-func contractError(op string, resp *http.Response, reason string) *Error {
-	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header)), Reason: reason}
+func contractError(op string, resp *http.Response, reason string, red *auth.Redactor) *Error {
+	clean := cleaner(red)
+	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header)), Reason: clean(reason)}
 }
 
-// clean keeps provider text printable and bounded.
-func clean(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > 512 {
-		s = s[:512] + "..."
-	}
-	return s
+// cleaner returns the function that makes provider text safe to show: the
+// client's secrets removed in every form (before any cut), control
+// characters and runs of spaces collapsed, the length bounded.
+func cleaner(red *auth.Redactor) func(string) string {
+	return func(s string) string { return strings.Join(strings.Fields(red.Field(s)), " ") }
 }
+
+// clean makes text that holds no secret of a client printable and
+// bounded (an argument's echo in an error).
+var clean = cleaner(nil)

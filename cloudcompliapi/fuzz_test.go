@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/complykit/complykit-go/auth"
 )
 
 // FuzzErrorBody: any error answer, body or WWW-Authenticate challenge,
@@ -25,7 +27,7 @@ func FuzzErrorBody(f *testing.F) {
 			h.Set("WWW-Authenticate", challenge)
 		}
 		resp := &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(bytes.NewReader(body))}
-		e := newError("get user", resp)
+		e := newError("get user", resp, auth.NewRedactor())
 		if e.StatusCode != status {
 			t.Fatalf("status %d; want %d", e.StatusCode, status)
 		}

@@ -109,13 +109,13 @@ func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOp
 	}
 	resp, err := send(ctx, eds...)
 	if err != nil {
-		return out, fmt.Errorf("stemsapi: %s: %w", op, err)
+		return out, fmt.Errorf("stemsapi: %s: %w", op, c.red.Error(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return out, newError(op, resp)
+		return out, newError(op, resp, c.red)
 	}
 	if err := apiclient.DecodeJSON(resp, c.maxBody, &out); err != nil {
-		return out, bodyError(op, resp, err)
+		return out, bodyError(op, resp, err, c.red)
 	}
 	return out, nil
 }
@@ -129,14 +129,14 @@ func list[E any](ctx context.Context, c *Client, op string, opts []option.CallOp
 	}
 	resp, err := send(ctx, eds...)
 	if err != nil {
-		return nil, fmt.Errorf("stemsapi: %s: %w", op, err)
+		return nil, fmt.Errorf("stemsapi: %s: %w", op, c.red.Error(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newError(op, resp)
+		return nil, newError(op, resp, c.red)
 	}
 	out, err := apiclient.DecodeArray[E](resp, c.maxBody)
 	if err != nil {
-		return nil, bodyError(op, resp, err)
+		return nil, bodyError(op, resp, err, c.red)
 	}
 	return out, nil
 }

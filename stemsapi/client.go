@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -67,6 +68,7 @@ type Client struct {
 	company string
 	doer    *auth.Doer
 	cache   *auth.Cache
+	red     *auth.Redactor
 	maxBody int64
 
 	// defaultEditors sets the WithCompany company; nil without one, so a
@@ -204,7 +206,7 @@ func NewClient(baseURL string, creds Credentials, opts ...option.Option) (*Clien
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: %w", err)
 	}
-	c := &Client{api: api, baseURL: base, company: cfg.company, doer: doer, cache: cache, maxBody: cfg.MaxBody}
+	c := &Client{api: api, baseURL: base, company: cfg.company, doer: doer, cache: cache, red: cfg.Redactor, maxBody: cfg.MaxBody}
 	for _, op := range []struct {
 		send  *sender
 		build func(string) (*http.Request, error)
@@ -308,7 +310,7 @@ func (c *Client) Company() string { return c.company }
 func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 	tok, err := c.cache.TokenContext(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("stemsapi: %w", err)
+		return nil, fmt.Errorf("stemsapi: %w", c.red.Error(err))
 	}
 	return tok, nil
 }
@@ -330,3 +332,21 @@ func (c *Client) IDToken(ctx context.Context) (string, error) {
 // TokenFetches counts the tokens this client obtained from Stems Accounts
 // (sign-ins and refreshes).
 func (c *Client) TokenFetches() int64 { return c.cache.Fetches() }
+
+func (c *Client) safe() auth.Safe {
+	return auth.Safe{Type: "stemsapi.Client", Fields: []auth.SafeField{auth.Public("BaseURL", c.baseURL), auth.Public("Company", c.company)}}
+}
+
+// String describes the client without any secret or token; Format,
+// MarshalJSON and LogValue show the same under every fmt verb, in JSON and
+// in slog.
+func (c *Client) String() string { return c.safe().String() }
+
+// Format implements fmt.Formatter: no verb or flag prints a secret.
+func (c *Client) Format(f fmt.State, verb rune) { c.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without any secret.
+func (c *Client) MarshalJSON() ([]byte, error) { return c.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without any secret.
+func (c *Client) LogValue() slog.Value { return c.safe().LogValue() }

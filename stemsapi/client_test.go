@@ -426,7 +426,6 @@ func TestTokenEndpointFailures(t *testing.T) {
 		t.Errorf("the error carries a secret: %v", err)
 	}
 
-	c := newClient(t, srv)
 	for _, tc := range []struct {
 		name  string
 		fault stemstest.Fault
@@ -439,6 +438,7 @@ func TestTokenEndpointFailures(t *testing.T) {
 		{"expires_in not a number", stemstest.Fault{Status: 200, Body: `{"access_token":"a","expires_in":"soon"}`}, 1, "expires_in"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, srv) // a fresh cache: no backoff from the case before
 			srv.Script(stemstest.TokenCalls, tc.n, tc.fault)
 			before := srv.TokenRequests()
 			_, err := c.ListHazards(ctx)
@@ -451,6 +451,16 @@ func TestTokenEndpointFailures(t *testing.T) {
 			}
 			if n := srv.TokenRequests() - before; n != tc.n {
 				t.Errorf("%d token requests; want %d", n, tc.n)
+			}
+			// Right after a failure the client backs off: the next call
+			// fails at once, says until when, and sends nothing.
+			_, err = c.ListHazards(ctx)
+			var be *auth.BackoffError
+			if !errors.As(err, &be) || !errors.As(err, &te) || be.Until.IsZero() {
+				t.Errorf("the call right after: %v; want an *auth.BackoffError wrapping the *auth.TokenError", err)
+			}
+			if n := srv.TokenRequests() - before; n != tc.n {
+				t.Errorf("the call right after sent %d more token requests; want none", n-tc.n)
 			}
 		})
 	}

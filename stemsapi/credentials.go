@@ -3,6 +3,7 @@ package stemsapi
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/complykit/complykit-go/auth"
@@ -22,7 +23,7 @@ import (
 //     refresh_token grants;
 //   - TokenSource: any oauth2.TokenSource you already have.
 //
-// Their String and GoString methods never print a secret.
+// None of them shows a secret under any fmt verb, in JSON or in slog.
 type Credentials interface {
 	fmt.Stringer
 	// source builds the token source; it seals the interface.
@@ -46,21 +47,28 @@ func Password(clientID, clientSecret, username, password string) *PasswordCreden
 	return &PasswordCredentials{clientID: clientID, clientSecret: clientSecret, username: username, password: password}
 }
 
-// String describes the credentials without the secret or the password.
-func (p PasswordCredentials) String() string {
-	return fmt.Sprintf("stemsapi.Password{client_id=%s username=%s client_secret=%s password=%s}",
-		p.clientID, p.username, redacted(p.clientSecret), redacted(p.password))
+func (p PasswordCredentials) safe() auth.Safe {
+	return auth.Safe{Type: "stemsapi.Password", Fields: []auth.SafeField{
+		auth.Public("ClientID", p.clientID),
+		auth.Public("Username", p.username),
+		auth.Secret("ClientSecret", p.clientSecret),
+		auth.Secret("Password", p.password),
+	}}
 }
 
-// GoString is String, so that %#v cannot print a secret either.
-func (p PasswordCredentials) GoString() string { return p.String() }
+// String describes the credentials without the secret or the password;
+// Format, MarshalJSON and LogValue show the same under every fmt verb, in
+// JSON and in slog.
+func (p PasswordCredentials) String() string { return p.safe().String() }
 
-func redacted(s string) string {
-	if s == "" {
-		return "(empty)"
-	}
-	return "[redacted]"
-}
+// Format implements fmt.Formatter: no verb or flag prints a secret.
+func (p PasswordCredentials) Format(f fmt.State, verb rune) { p.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without the secrets.
+func (p PasswordCredentials) MarshalJSON() ([]byte, error) { return p.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without the secrets.
+func (p PasswordCredentials) LogValue() slog.Value { return p.safe().LogValue() }
 
 func (p *PasswordCredentials) source(cfg *config) (oauth2.TokenSource, error) {
 	if p == nil {
@@ -102,9 +110,18 @@ type authorizedUser struct {
 	tok  *oauth2.Token
 }
 
-func (a *authorizedUser) String() string { return "stemsapi.AuthorizedUser{token=[redacted]}" }
+func (a *authorizedUser) safe() auth.Safe {
+	var tok string
+	if a.tok != nil {
+		tok = a.tok.AccessToken + a.tok.RefreshToken
+	}
+	return auth.Safe{Type: "stemsapi.AuthorizedUser", Fields: []auth.SafeField{auth.Secret("Token", tok)}}
+}
 
-func (a *authorizedUser) GoString() string { return a.String() }
+func (a *authorizedUser) String() string                { return a.safe().String() }
+func (a *authorizedUser) Format(f fmt.State, verb rune) { a.safe().Format(f, verb) }
+func (a *authorizedUser) MarshalJSON() ([]byte, error)  { return a.safe().MarshalJSON() }
+func (a *authorizedUser) LogValue() slog.Value          { return a.safe().LogValue() }
 
 func (a *authorizedUser) source(cfg *config) (oauth2.TokenSource, error) {
 	if a.flow == nil {
@@ -126,9 +143,14 @@ func TokenSource(src oauth2.TokenSource) Credentials { return &tokenSource{src: 
 
 type tokenSource struct{ src oauth2.TokenSource }
 
-func (t *tokenSource) String() string { return fmt.Sprintf("stemsapi.TokenSource{%T}", t.src) }
+func (t *tokenSource) safe() auth.Safe {
+	return auth.Safe{Type: "stemsapi.TokenSource", Fields: []auth.SafeField{auth.Public("Source", fmt.Sprintf("%T", t.src))}}
+}
 
-func (t *tokenSource) GoString() string { return t.String() }
+func (t *tokenSource) String() string                { return t.safe().String() }
+func (t *tokenSource) Format(f fmt.State, verb rune) { t.safe().Format(f, verb) }
+func (t *tokenSource) MarshalJSON() ([]byte, error)  { return t.safe().MarshalJSON() }
+func (t *tokenSource) LogValue() slog.Value          { return t.safe().LogValue() }
 
 func (t *tokenSource) source(*config) (oauth2.TokenSource, error) {
 	if t.src == nil {

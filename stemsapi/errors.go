@@ -72,7 +72,12 @@ func (e *Error) Temporary() bool { return e.StatusCode == 429 || e.StatusCode >=
 // client has already fetched a new token and replayed the request once.
 func (e *Error) TokenExpired() bool { return e.StatusCode == http.StatusUnauthorized }
 
-func newError(op string, resp *http.Response) *Error {
+// newError reads an error response. Every text copied from it goes
+// through red, which knows the client's secrets and tokens, before it is
+// trimmed: a server that echoes the request cannot put a secret into the
+// error.
+func newError(op string, resp *http.Response, red *auth.Redactor) *Error {
+	clean := cleaner(red)
 	e := &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header))}
 	if d, ok := auth.RetryAfter(resp.Header, time.Now()); ok {
 		e.RetryAfter = d
@@ -84,7 +89,6 @@ func newError(op string, resp *http.Response) *Error {
 		e.Code = clean(se.Error)
 		e.Message = clean(deref(se.Message))
 		e.Description = clean(deref(se.ErrorDescription))
-		apiclient.RedactBearer(resp, &e.Code, &e.Message, &e.Description)
 		return e
 	}
 	switch ct := resp.Header.Get("Content-Type"); {
@@ -98,12 +102,13 @@ func newError(op string, resp *http.Response) *Error {
 	return e
 }
 
-func bodyError(op string, resp *http.Response, err error) error {
+func bodyError(op string, resp *http.Response, err error, red *auth.Redactor) error {
 	var be *apiclient.BodyError
 	if !errors.As(err, &be) {
-		return err
+		return red.Error(err)
 	}
-	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header)), Reason: be.Error()}
+	clean := cleaner(red)
+	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header)), Reason: clean(be.Error())}
 }
 
 func deref(s *string) string {
@@ -113,11 +118,9 @@ func deref(s *string) string {
 	return *s
 }
 
-// clean keeps provider text printable and bounded.
-func clean(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 512 {
-		s = s[:512] + "..."
-	}
-	return s
+// cleaner returns the function that makes provider text safe to show: the
+// client's secrets removed in every form (before any cut), control
+// characters and runs of spaces collapsed, the length bounded.
+func cleaner(red *auth.Redactor) func(string) string {
+	return func(s string) string { return strings.Join(strings.Fields(red.Field(s)), " ") }
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/complykit/complykit-go/auth"
 )
 
 // FuzzErrorBody: any error answer becomes an *Error with the status and a
@@ -21,7 +23,7 @@ func FuzzErrorBody(f *testing.F) {
 			status = 500
 		}
 		resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {contentType}}, Body: io.NopCloser(bytes.NewReader(body))}
-		e := newError("list hazards", resp)
+		e := newError("list hazards", resp, auth.NewRedactor())
 		if e.StatusCode != status {
 			t.Fatalf("status %d; want %d", e.StatusCode, status)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -53,6 +54,7 @@ type Client struct {
 	baseURL       string
 	doer          *auth.Doer
 	cache         *auth.Cache
+	red           *auth.Redactor
 	maxBody       int64
 }
 
@@ -145,7 +147,7 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 	if err != nil {
 		return nil, fmt.Errorf("stennapi: %w", err)
 	}
-	return &Client{api: api, listCompanies: list, baseURL: cfg.baseURL, doer: doer, cache: cache, maxBody: cfg.MaxBody}, nil
+	return &Client{api: api, listCompanies: list, baseURL: cfg.baseURL, doer: doer, cache: cache, red: cfg.Redactor, maxBody: cfg.MaxBody}, nil
 }
 
 // ListCompanies returns the companies visible to your credentials, with
@@ -159,10 +161,10 @@ func (c *Client) ListCompanies(ctx context.Context, opts ...option.CallOption) (
 	}
 	resp, err := c.listCompanies(ctx, apiclient.Editors[stenn.RequestEditorFn](call.Editors)...)
 	if err != nil {
-		return nil, fmt.Errorf("stennapi: %s: %w", op, err)
+		return nil, fmt.Errorf("stennapi: %s: %w", op, c.red.Error(err))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, newError(op, resp)
+		return nil, newError(op, resp, c.red)
 	}
 	list, err := apiclient.DecodeList(resp, c.maxBody, "data", func(body []byte) ([]Company, error) {
 		var list []Company
@@ -170,7 +172,7 @@ func (c *Client) ListCompanies(ctx context.Context, opts ...option.CallOption) (
 		return list, err
 	}, newCompanyStream().decode)
 	if err != nil {
-		return nil, bodyError(op, resp, err)
+		return nil, bodyError(op, resp, err, c.red)
 	}
 	return list, nil
 }
@@ -333,10 +335,28 @@ func (c *Client) BaseURL() string { return c.baseURL }
 func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 	tok, err := c.cache.TokenContext(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("stennapi: %w", err)
+		return nil, fmt.Errorf("stennapi: %w", c.red.Error(err))
 	}
 	return tok, nil
 }
 
 // TokenFetches counts the tokens fetched from Stenn by this client.
 func (c *Client) TokenFetches() int64 { return c.cache.Fetches() }
+
+func (c *Client) safe() auth.Safe {
+	return auth.Safe{Type: "stennapi.Client", Fields: []auth.SafeField{auth.Public("BaseURL", c.baseURL)}}
+}
+
+// String describes the client without any secret or token; Format,
+// MarshalJSON and LogValue show the same under every fmt verb, in JSON and
+// in slog.
+func (c *Client) String() string { return c.safe().String() }
+
+// Format implements fmt.Formatter: no verb or flag prints a secret.
+func (c *Client) Format(f fmt.State, verb rune) { c.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without any secret.
+func (c *Client) MarshalJSON() ([]byte, error) { return c.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without any secret.
+func (c *Client) LogValue() slog.Value { return c.safe().LogValue() }

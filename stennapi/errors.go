@@ -65,8 +65,13 @@ func (e *Error) Temporary() bool { return e.StatusCode == 429 || e.StatusCode >=
 // client has already fetched a new token and replayed the request once.
 func (e *Error) TokenExpired() bool { return e.StatusCode == http.StatusUnauthorized }
 
-func newError(op string, resp *http.Response) *Error {
-	e := &Error{Op: op, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header)}
+// newError reads an error response. Every text copied from it goes
+// through red, which knows the client's secrets and tokens, before it is
+// trimmed: a server that echoes the request cannot put a secret into the
+// error.
+func newError(op string, resp *http.Response, red *auth.Redactor) *Error {
+	clean := cleaner(red)
+	e := &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header))}
 	if d, ok := auth.RetryAfter(resp.Header, time.Now()); ok {
 		e.RetryAfter = d
 	}
@@ -75,7 +80,6 @@ func newError(op string, resp *http.Response) *Error {
 	if apiclient.ErrorFields(body, resp.Header.Get("Content-Type"), &se) && (se.Message != nil || se.ExceptionKey != nil) {
 		e.Message = clean(deref(se.Message))
 		e.ExceptionKey = clean(deref(se.ExceptionKey))
-		apiclient.RedactBearer(resp, &e.Message, &e.ExceptionKey)
 		return e
 	}
 	switch ct := resp.Header.Get("Content-Type"); {
@@ -89,12 +93,13 @@ func newError(op string, resp *http.Response) *Error {
 	return e
 }
 
-func bodyError(op string, resp *http.Response, err error) error {
+func bodyError(op string, resp *http.Response, err error, red *auth.Redactor) error {
 	var be *apiclient.BodyError
 	if !errors.As(err, &be) {
-		return err
+		return red.Error(err)
 	}
-	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header), Reason: be.Error()}
+	clean := cleaner(red)
+	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header)), Reason: clean(be.Error())}
 }
 
 func deref(s *string) string {
@@ -104,11 +109,9 @@ func deref(s *string) string {
 	return *s
 }
 
-// clean keeps provider text printable and bounded.
-func clean(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 512 {
-		s = s[:512] + "..."
-	}
-	return s
+// cleaner returns the function that makes provider text safe to show: the
+// client's secrets removed in every form (before any cut), control
+// characters and runs of spaces collapsed, the length bounded.
+func cleaner(red *auth.Redactor) func(string) string {
+	return func(s string) string { return strings.Join(strings.Fields(red.Field(s)), " ") }
 }

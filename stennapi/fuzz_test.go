@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/complykit/complykit-go/auth"
 )
 
 // FuzzParseEvent: any payload gives an event or ErrInvalidEvent.
@@ -43,7 +45,7 @@ func FuzzErrorBody(f *testing.F) {
 			status = 500
 		}
 		resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {contentType}, "Retry-After": {"3"}}, Body: io.NopCloser(bytes.NewReader(body))}
-		e := newError("list companies", resp)
+		e := newError("list companies", resp, auth.NewRedactor())
 		if e.StatusCode != status {
 			t.Fatalf("status %d; want %d", e.StatusCode, status)
 		}

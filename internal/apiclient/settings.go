@@ -30,6 +30,11 @@ type Settings struct {
 	CacheOptions auth.CacheOptions
 	MaxBody      int64
 
+	// Redactor knows every secret of the client (its flow's, and each
+	// token its cache obtains) and removes them from every error and log
+	// line; Apply makes a new one per client.
+	Redactor *auth.Redactor
+
 	// Package is the provider package applying the options, e.g.
 	// "stennapi"; Provider is its config (a pointer), which the
 	// provider's own options (For) type-assert.
@@ -45,6 +50,9 @@ type Settings struct {
 // skipping it would hide it.
 func Apply[O ~func(*Settings) error](pkg string, s *Settings, provider any, opts []O) error {
 	s.Package, s.Provider = pkg, provider
+	if s.Redactor == nil {
+		s.Redactor = auth.NewRedactor()
+	}
 	for i, opt := range opts {
 		if opt == nil {
 			return fmt.Errorf("%s: option %d of %d is nil", pkg, i+1, len(opts))
@@ -116,7 +124,7 @@ func (s *Settings) UserAgent() string { return UserAgent(s.Product) }
 // FlowOptions are the options of a token flow: the same HTTP client,
 // User-Agent and logger as the API calls, and the cache's clock.
 func (s *Settings) FlowOptions() auth.FlowOptions {
-	return auth.FlowOptions{HTTPClient: s.HTTPClient, UserAgent: s.UserAgent(), Logger: s.Logger, Now: s.CacheOptions.Now}
+	return auth.FlowOptions{HTTPClient: s.HTTPClient, UserAgent: s.UserAgent(), Logger: s.Logger, Now: s.CacheOptions.Now, Redactor: s.Redactor}
 }
 
 // NewCache wraps src in a token cache. WithStore and WithLogger, when
@@ -129,6 +137,10 @@ func (s *Settings) NewCache(src oauth2.TokenSource) (*auth.Cache, error) {
 	if s.Logger != nil {
 		co.Logger = s.Logger
 	}
+	if co.Redactor != nil && co.Redactor != s.Redactor {
+		s.Redactor.Include(co.Redactor) // one Redactor that knows them all
+	}
+	co.Redactor = s.Redactor
 	return auth.NewCache(src, co)
 }
 
@@ -148,6 +160,7 @@ func (s *Settings) NewDoer(cache *auth.Cache, baseURL string, retry *auth.RetryP
 		OriginHeaders: originHeaders,
 		Logger:        s.Logger,
 		UserAgent:     s.UserAgent(),
+		Redactor:      s.Redactor,
 	})
 }
 
