@@ -34,6 +34,11 @@ type AuthCodeOptions struct {
 	// body, as CloudCompli's docs show (a vendor quirk; RFC 6749 has no such
 	// field there). Optional.
 	ResponseTypeInExchange bool
+	// AuthURLOptions are added to every authorize URL, before the extra
+	// options of AuthCodeURL (which may override them), e.g.
+	// ResponseMode(ResponseModeFormPost) for a provider that would
+	// otherwise answer in the URL fragment. Optional.
+	AuthURLOptions []oauth2.AuthCodeOption
 }
 
 // AuthCodeFlow is the authorization code grant (RFC 6749 section 4.1), with
@@ -112,7 +117,7 @@ func CheckState(want, got string) bool {
 // ResponseMode(ResponseModeFormPost) or oauth2.SetAuthURLParam("prompt",
 // "login"). Prefer NewAuthCodeURL, which also makes the state.
 func (f *AuthCodeFlow) AuthCodeURL(state string, extra ...oauth2.AuthCodeOption) (authURL, verifier string) {
-	opts := append([]oauth2.AuthCodeOption(nil), extra...)
+	opts := append(append([]oauth2.AuthCodeOption(nil), f.opts.AuthURLOptions...), extra...)
 	if f.opts.PKCE {
 		verifier = oauth2.GenerateVerifier()
 		f.ep.red.AddShortLived(verifier)

@@ -47,31 +47,70 @@ func signIn(t *testing.T, authURL string) *url.URL {
 	return loc
 }
 
-func TestAuthorizationCodeEndToEnd(t *testing.T) {
-	srv := cloudcomplitest.NewServer(t)
-	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, app(srv), option.WithUserAgent("acme-mobile/1.0"))
+// callback is the request the app's redirect URI receives once the
+// browser comes back.
+func callback(t *testing.T, loc *url.URL) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, loc.String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	authURL, verifier := flow.AuthCodeURL("state-42")
-	if verifier != "" {
-		t.Errorf("verifier = %q; CloudCompli documents no PKCE", verifier)
+	return req
+}
+
+// Both observed forms of CloudCompli's grant work end to end against the
+// fake, which accepts either: the vendor's own client's (the default: no
+// secret on the authorize URL, no response_type in the exchange) and the
+// help article's (DocumentedQuirks). PKCE and state are on in both.
+func TestAuthorizationCodeEndToEnd(t *testing.T) {
+	for _, form := range []struct {
+		name   string
+		opts   []option.Option
+		quirks cloudcompliapi.AuthCodeQuirks
+	}{
+		{"the vendor client's form (default)", nil, cloudcompliapi.AuthCodeQuirks{}},
+		{"the help article's form", []option.Option{cloudcompliapi.WithAuthCodeQuirks(cloudcompliapi.DocumentedQuirks())}, cloudcompliapi.DocumentedQuirks()},
+	} {
+		t.Run(form.name, func(t *testing.T) { authCodeEndToEnd(t, form.opts, form.quirks) })
+	}
+}
+
+func authCodeEndToEnd(t *testing.T, opts []option.Option, quirks cloudcompliapi.AuthCodeQuirks) {
+	srv := cloudcomplitest.NewServer(t)
+	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, app(srv), append(opts, option.WithUserAgent("acme-mobile/1.0"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authURL, state, verifier := flow.NewAuthCodeURL()
+	if verifier == "" || state == "" {
+		t.Errorf("verifier %q, state %q; want PKCE and a state", verifier, state)
 	}
 	u, _ := url.Parse(authURL)
 	q := u.Query()
 	if u.Path != "/oauth2/authorize" || q.Get("response_type") != "code" || q.Get("client_id") != srv.ClientID ||
-		q.Get("client_secret") != srv.ClientSecret || q.Get("redirect_uri") != redirectURL || q.Get("state") != "state-42" {
-		t.Fatalf("authorize URL = %s; want CloudCompli's documented parameters, client_secret included", authURL)
+		q.Get("redirect_uri") != redirectURL || q.Get("state") != state || q.Get("code_challenge_method") != "S256" {
+		t.Fatalf("authorize URL = %s; want CloudCompli's parameters, PKCE and the state", authURL)
+	}
+	if got := q.Has("client_secret"); got != quirks.SecretInAuthURL {
+		t.Errorf("client_secret on the authorize URL: %v; want %v", got, quirks.SecretInAuthURL)
 	}
 
 	loc := signIn(t, authURL)
 	if !strings.HasPrefix(loc.String(), redirectURL+"?") {
 		t.Fatalf("redirected to %s; want the app's redirect URL", loc)
 	}
-	code, err := cloudcompliapi.ParseCallback(loc, "state-42")
+	if _, err := flow.ReadCallback(callback(t, loc), "another-session's-state"); !errors.Is(err, auth.ErrStateMismatch) {
+		t.Errorf("a callback for another session: %v; want auth.ErrStateMismatch", err)
+	}
+	code, err := flow.ReadCallback(callback(t, loc), state)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := flow.Exchange(context.Background(), code, strings.Repeat("x", 43)); !auth.IsInvalidGrant(err) {
+		t.Fatalf("exchange with the wrong verifier: %v; want invalid_grant (the fake honours PKCE)", err)
+	}
+	loc = signIn(t, authURL) // the failed exchange spent the code
+	code, _ = flow.ReadCallback(callback(t, loc), state)
 	tok, err := flow.Exchange(context.Background(), code, verifier)
 	if err != nil {
 		t.Fatal(err)
@@ -79,22 +118,30 @@ func TestAuthorizationCodeEndToEnd(t *testing.T) {
 	if tok.ExpiresIn != 31536000 || tok.RefreshToken != "" {
 		t.Errorf("token = %+v; want a one-year token without a refresh token", tok)
 	}
-	ex := srv.Requests()[1]
+	var ex cloudcomplitest.Request
+	for _, r := range srv.Requests() {
+		if r.Token {
+			ex = r
+		}
+	}
 	form, _ := url.ParseQuery(string(ex.Body))
 	for k, want := range map[string]string{
-		"grant_type": "authorization_code", "response_type": "code", "code": code, "redirect_uri": redirectURL,
-		"client_id": srv.ClientID, "client_secret": srv.ClientSecret,
+		"grant_type": "authorization_code", "code": code, "redirect_uri": redirectURL,
+		"client_id": srv.ClientID, "client_secret": srv.ClientSecret, "code_verifier": verifier,
 	} {
 		if got := form.Get(k); got != want {
-			t.Errorf("exchange %s = %q; want %q (seed 003's body)", k, got, want)
+			t.Errorf("exchange %s = %q; want %q", k, got, want)
 		}
+	}
+	if got := form.Has("response_type"); got != quirks.ResponseTypeInExchange {
+		t.Errorf("response_type in the exchange: %v; want %v", got, quirks.ResponseTypeInExchange)
 	}
 	if ua := ex.Header.Get("User-Agent"); !strings.HasPrefix(ua, "acme-mobile/1.0 complykit-go/") {
 		t.Errorf("exchange User-Agent = %q", ua)
 	}
 
 	// A code is single-use.
-	if _, err := flow.Exchange(context.Background(), code, ""); !auth.IsInvalidGrant(err) {
+	if _, err := flow.Exchange(context.Background(), code, verifier); !auth.IsInvalidGrant(err) {
 		t.Errorf("second exchange: err = %v; want invalid_grant", err)
 	}
 
@@ -113,8 +160,8 @@ func TestAuthorizationCodeEndToEnd(t *testing.T) {
 	if got, _ := c.Token(context.Background()); got.AccessToken != tok.AccessToken {
 		t.Errorf("client token %q; want the exchanged one", got.AccessToken)
 	}
-	if n := srv.TokenRequests(); n != 2 {
-		t.Errorf("%d token requests; want the two exchanges only", n)
+	if n := srv.TokenRequests(); n != 3 {
+		t.Errorf("%d token requests; want the three exchanges only", n)
 	}
 
 	// Revoked, with no refresh token to fall back on: the user must sign
@@ -134,7 +181,9 @@ func TestAuthorizeRefusals(t *testing.T) {
 	srv := cloudcomplitest.NewServer(t)
 	wrong := app(srv)
 	wrong.ClientSecret = "not-the-secret"
-	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, wrong)
+	// With the secret on the authorize URL, the wrong one is refused there;
+	// without it, at the exchange.
+	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, wrong, cloudcompliapi.WithAuthCodeQuirks(cloudcompliapi.DocumentedQuirks()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,18 +197,28 @@ func TestAuthorizeRefusals(t *testing.T) {
 		t.Errorf("wrong secret: status %d, Location %q; want 400 and no redirect", resp.StatusCode, resp.Header.Get("Location"))
 	}
 
+	flow, _ = cloudcompliapi.NewAuthCodeFlow(srv.URL, wrong)
+	authURL, state, verifier := flow.NewAuthCodeURL()
+	code, err := cloudcompliapi.ParseCallback(signIn(t, authURL), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var te *auth.TokenError
+	if _, err := flow.Exchange(context.Background(), code, verifier); !errors.As(err, &te) || te.Code != "invalid_client" {
+		t.Errorf("wrong secret, not on the URL: exchange err = %v; want invalid_client", err)
+	}
+
 	// A code redeemed for another redirect URI is refused.
 	good, _ := cloudcompliapi.NewAuthCodeFlow(srv.URL, app(srv))
-	authURL, _ = good.AuthCodeURL("")
-	code, err := cloudcompliapi.ParseCallback(signIn(t, authURL), "")
+	authURL, state, verifier = good.NewAuthCodeURL()
+	code, err = cloudcompliapi.ParseCallback(signIn(t, authURL), state)
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := app(srv)
 	other.RedirectURL = "https://evil.example/cb"
 	otherFlow, _ := cloudcompliapi.NewAuthCodeFlow(srv.URL, other)
-	_, err = otherFlow.Exchange(context.Background(), code, "")
-	var te *auth.TokenError
+	_, err = otherFlow.Exchange(context.Background(), code, verifier)
 	if !errors.As(err, &te) || te.StatusCode != 400 || te.Code != "invalid_grant" {
 		t.Errorf("exchange for another redirect URI: err = %v; want a 400 invalid_grant", err)
 	}
@@ -168,6 +227,10 @@ func TestAuthorizeRefusals(t *testing.T) {
 		"no redirect":       {ClientID: "a", ClientSecret: "b"},
 		"relative redirect": {ClientID: "a", ClientSecret: "b", RedirectURL: "/cb"},
 		"no secret":         {ClientID: "a", RedirectURL: redirectURL},
+		"http off loopback": {ClientID: "a", ClientSecret: "b", RedirectURL: "http://app.example/cb"},
+		"javascript:":       {ClientID: "a", ClientSecret: "b", RedirectURL: "javascript:alert(1)"},
+		"userinfo":          {ClientID: "a", ClientSecret: "b", RedirectURL: "https://user:pw@app.example/cb"},
+		"fragment":          {ClientID: "a", ClientSecret: "b", RedirectURL: "https://app.example/cb#x"},
 	} {
 		if _, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, a); err == nil || !strings.HasPrefix(err.Error(), "cloudcompliapi: ") {
 			t.Errorf("%s: err = %v; want a cloudcompliapi error", name, err)
@@ -266,12 +329,12 @@ func TestRestoredUserTokenKeepsItsExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authURL, _ := flow.AuthCodeURL("")
-	code, err := cloudcompliapi.ParseCallback(signIn(t, authURL), "")
+	authURL, state, verifier := flow.NewAuthCodeURL()
+	code, err := cloudcompliapi.ParseCallback(signIn(t, authURL), state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := flow.Exchange(context.Background(), code, "")
+	tok, err := flow.Exchange(context.Background(), code, verifier)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,12 +368,12 @@ func TestUserTokensKeptApartInASharedStore(t *testing.T) {
 	store := auth.NewMemoryStore()
 	exchange := func() *oauth2.Token {
 		flow, _ := cloudcompliapi.NewAuthCodeFlow(srv.URL, app(srv))
-		authURL, _ := flow.AuthCodeURL("")
-		code, err := cloudcompliapi.ParseCallback(signIn(t, authURL), "")
+		authURL, state, verifier := flow.NewAuthCodeURL()
+		code, err := cloudcompliapi.ParseCallback(signIn(t, authURL), state)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok, err := flow.Exchange(context.Background(), code, "")
+		tok, err := flow.Exchange(context.Background(), code, verifier)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -125,7 +125,10 @@ func newInstance(raw string) (*instance, error) {
 	}, nil
 }
 
-type config struct{ apiclient.Settings }
+type config struct {
+	apiclient.Settings
+	quirks AuthCodeQuirks // NewAuthCodeFlow only
+}
 
 func newConfig(opts []option.Option) (*config, error) {
 	cfg := &config{}

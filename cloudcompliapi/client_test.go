@@ -761,8 +761,8 @@ func TestFakeRejectsRequestsOutsideTheContract(t *testing.T) {
 	}{
 		"unsupported grant": {"/oauth2/token", form, "grant_type=password" + cred, 400, "grant_type"},
 		"JSON token body":   {"/oauth2/token", "application/json", `{"grant_type":"client_credentials"}`, 400, "violates"},
-		"exchange without response_type": {"/oauth2/token", form,
-			"grant_type=authorization_code&code=x&redirect_uri=https%3A%2F%2Fapp.example%2Fcb" + cred, 400, "response_type=code is required"},
+		"exchange with response_type=token": {"/oauth2/token", form,
+			"grant_type=authorization_code&response_type=token&code=x&redirect_uri=https%3A%2F%2Fapp.example%2Fcb" + cred, 400, "response_type"},
 		"exchange without code": {"/oauth2/token", form, "grant_type=authorization_code&response_type=code" + cred, 400, "code and redirect_uri are required"},
 		"photo not a data URI": {"/api/v2/projects/" + cloudcomplitest.SampleProjectID + "/forms/" + cloudcomplitest.SampleFormName + "/photo/e1",
 			"application/json", `{"photo":"https://x/y.png","mime_type":"image/png"}`, 400, "photo"},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/internal/apiclient"
 	"github.com/complykit/complykit-go/option"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -162,26 +163,59 @@ func (a AuthCodeApp) MarshalJSON() ([]byte, error) { return a.safe().MarshalJSON
 // LogValue implements slog.LogValuer without the secret.
 func (a AuthCodeApp) LogValue() slog.Value { return a.safe().LogValue() }
 
+// AuthCodeQuirks are the two ways CloudCompli's documented authorization
+// code grant departs from RFC 6749. Its help article (seed 003) shows
+// both; its own PHP client (cloudcompli-php-api, on league/oauth2-client)
+// sends neither, and works. Both forms are therefore observed, and the
+// zero value, the PHP client's, is the default: it keeps the client
+// secret out of the browser. DocumentedQuirks is the help article's form,
+// for an instance that refuses the other.
+type AuthCodeQuirks struct {
+	// SecretInAuthURL puts client_secret on the authorize URL, as the help
+	// article shows. The secret then passes through the user's browser: it
+	// can end up in the browser's history, in proxy and server logs and in
+	// Referer headers. Treat it as exposed to your users. Optional.
+	SecretInAuthURL bool
+	// ResponseTypeInExchange sends response_type=code in the code exchange,
+	// as the help article shows (RFC 6749 has no such field there).
+	// Optional.
+	ResponseTypeInExchange bool
+}
+
+// DocumentedQuirks returns the form of CloudCompli's help article: the
+// client secret on the authorize URL and response_type=code in the
+// exchange.
+func DocumentedQuirks() AuthCodeQuirks {
+	return AuthCodeQuirks{SecretInAuthURL: true, ResponseTypeInExchange: true}
+}
+
+// WithAuthCodeQuirks chooses the form of the authorization code grant for
+// NewAuthCodeFlow. Optional. Default: AuthCodeQuirks{}, the vendor's own
+// client's form, without the secret on the authorize URL.
+func WithAuthCodeQuirks(q AuthCodeQuirks) option.Option {
+	return apiclient.For("WithAuthCodeQuirks", func(c *config) error {
+		c.quirks = q
+		return nil
+	})
+}
+
 // NewAuthCodeFlow returns the authorization code flow of app for one
-// CloudCompli instance, with CloudCompli's two documented deviations from
-// RFC 6749 switched on:
+// CloudCompli instance, with PKCE (S256: CloudCompli documents none, and a
+// server that does not know it ignores it, RFC 7636 section 4.5) and a
+// state on every authorize URL.
 //
-//   - the authorize URL carries client_secret (AuthCodeOptions.SecretInAuthURL).
-//     This is a vendor quirk with a cost: the secret passes through the
-//     user's browser, so it can end up in the browser's history, in proxy
-//     and server logs and in Referer headers. Treat it as exposed to your
-//     users; keep it away from anything else it could unlock;
-//   - the code exchange sends response_type=code in the token request body
-//     (AuthCodeOptions.ResponseTypeInExchange).
+// Send the user to the URL of flow.NewAuthCodeURL (keep its state and
+// verifier in the user's session), read the code from the redirect with
+// flow.ReadCallback (or ParseCallback), exchange it with
+// flow.Exchange(ctx, code, verifier), and build a Client with UserToken.
+// CloudCompli documents no refresh token: a user token lasts one year, and
+// after that the user must sign in again.
 //
-// Send the user to flow.AuthCodeURL(state), read the code from the
-// redirect with ParseCallback, exchange it with flow.Exchange(ctx, code,
-// ""), and build a Client with UserToken. CloudCompli documents no PKCE
-// and no refresh token: a user token lasts one year, and after that the
-// user must sign in again.
-//
-// Of opts, only WithHTTPClient, WithUserAgent, WithLogger and the clock of
-// WithCacheOptions apply (to the token exchange); the others are ignored.
+// The form of the grant, the vendor's own client's (the default) or its
+// help article's, is chosen with WithAuthCodeQuirks. Of the other options,
+// only option.WithHTTPClient, option.WithUserAgent, option.WithLogger and
+// the clock of option.WithCacheOptions apply (to the token exchange); the
+// others are ignored.
 func NewAuthCodeFlow(instanceURL string, app AuthCodeApp, opts ...option.Option) (*auth.AuthCodeFlow, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
@@ -191,15 +225,12 @@ func NewAuthCodeFlow(instanceURL string, app AuthCodeApp, opts ...option.Option)
 	if err != nil {
 		return nil, err
 	}
-	return in.authCodeFlow(app, cfg.FlowOptions())
+	return in.authCodeFlow(app, cfg.FlowOptions(), cfg.quirks)
 }
 
-func (in *instance) authCodeFlow(app AuthCodeApp, fo auth.FlowOptions) (*auth.AuthCodeFlow, error) {
+func (in *instance) authCodeFlow(app AuthCodeApp, fo auth.FlowOptions, q AuthCodeQuirks) (*auth.AuthCodeFlow, error) {
 	if app.ClientID == "" || app.ClientSecret == "" || app.RedirectURL == "" {
 		return nil, errors.New("cloudcompliapi: AuthCodeApp: ClientID, ClientSecret and RedirectURL are required")
-	}
-	if u, err := url.Parse(app.RedirectURL); err != nil || !u.IsAbs() || u.Host == "" {
-		return nil, errors.New("cloudcompliapi: AuthCodeApp: RedirectURL must be an absolute URL")
 	}
 	flow, err := auth.AuthorizationCode(&oauth2.Config{
 		ClientID:     app.ClientID,
@@ -210,9 +241,10 @@ func (in *instance) authCodeFlow(app AuthCodeApp, fo auth.FlowOptions) (*auth.Au
 			TokenURL:  in.tokenURL,
 			AuthStyle: oauth2.AuthStyleInParams, // the documented form body
 		},
-	}, auth.AuthCodeOptions{FlowOptions: fo, SecretInAuthURL: true, ResponseTypeInExchange: true})
+	}, auth.AuthCodeOptions{FlowOptions: fo, PKCE: true,
+		SecretInAuthURL: q.SecretInAuthURL, ResponseTypeInExchange: q.ResponseTypeInExchange})
 	if err != nil {
-		return nil, fmt.Errorf("cloudcompliapi: %w", err)
+		return nil, fmt.Errorf("cloudcompliapi: AuthCodeApp: %w", err)
 	}
 	return flow, nil
 }
@@ -242,7 +274,7 @@ func (u UserToken) tokenSource(in *instance, fo auth.FlowOptions) (oauth2.TokenS
 			return nil, "", fmt.Errorf("cloudcompliapi: UserToken: %w", err)
 		}
 	}
-	flow, err := in.authCodeFlow(u.App, fo)
+	flow, err := in.authCodeFlow(u.App, fo, AuthCodeQuirks{}) // renewals only: the exchange is done
 	if err != nil {
 		return nil, "", err
 	}
@@ -319,7 +351,7 @@ func ParseCallback(redirect *url.URL, state string) (code string, err error) {
 		return "", &Error{Op: op, Code: clean(e), Description: clean(q.Get("error_description")),
 			Reason: "the authorization was refused"}
 	}
-	if state != "" && q.Get("state") != state {
+	if state != "" && !auth.CheckState(state, q.Get("state")) {
 		return "", &Error{Op: op, Reason: "the redirect's state does not match the one sent: refusing a login this client did not start"}
 	}
 	code = q.Get("code")

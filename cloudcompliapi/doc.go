@@ -33,21 +33,28 @@
 //     replayed once, with the same token, and never more).
 //   - UserToken: a token from the authorization code grant, which acts for a
 //     user with that user's permissions. NewAuthCodeFlow builds the flow
-//     for an instance; ParseCallback reads the code from the redirect.
+//     for an instance; flow.ReadCallback (or ParseCallback) reads the code
+//     from the redirect and checks the state.
 //
 // # Vendor quirks of the authorization code grant
 //
-// CloudCompli's documented authorization code grant differs from RFC 6749
-// in two ways, and NewAuthCodeFlow follows the documentation:
+// CloudCompli's help article shows its authorization code grant differing
+// from RFC 6749 in two ways; its own PHP client (cloudcompli-php-api) does
+// neither, so both forms are observed:
 //
-//   - the authorize URL carries client_secret. The user's browser sees the
-//     secret, and it may be kept in browser history, proxy and server logs
-//     and Referer headers: consider it known to your users;
-//   - the code exchange carries response_type=code in its body.
+//   - the article puts client_secret on the authorize URL. The user's
+//     browser then sees the secret, and it may be kept in browser history,
+//     proxy and server logs and Referer headers;
+//   - the article's code exchange carries response_type=code in its body.
 //
-// CloudCompli documents no PKCE and no refresh token for it: a user token
-// lasts a year, after which calls fail with auth.ErrSignInRequired and the
-// user must sign in again.
+// NewAuthCodeFlow sends the PHP client's form by default, which keeps the
+// secret out of the browser; WithAuthCodeQuirks(DocumentedQuirks()) sends
+// the article's, for an instance that insists on it. Either way the flow
+// adds a state (NewAuthCodeURL makes one; ReadCallback checks it) and PKCE:
+// CloudCompli documents none, and a server that does not know it ignores
+// it (RFC 7636 section 4.5). CloudCompli documents no refresh token: a
+// user token lasts a year, after which calls fail with
+// auth.ErrSignInRequired and the user must sign in again.
 //
 // # Options
 //

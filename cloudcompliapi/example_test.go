@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 	"net/http"
-	"net/url"
 
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
@@ -105,15 +104,15 @@ func ExampleNewAuthCodeFlow() {
 	defer srv.Close()
 	app := cloudcompliapi.AuthCodeApp{
 		ClientID:     srv.ClientID,
-		ClientSecret: srv.ClientSecret, // goes on the authorize URL: a CloudCompli quirk
+		ClientSecret: srv.ClientSecret, // sent in the exchange only, unless WithAuthCodeQuirks says otherwise
 		RedirectURL:  "https://app.example/cloudcompli/callback",
 	}
 	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, app)
 	if err != nil {
 		log.Fatal(err)
 	}
-	state := "random-state-kept-in-the-session"
-	authURL, _ := flow.AuthCodeURL(state)
+	// Keep state and verifier in the user's session.
+	authURL, state, verifier := flow.NewAuthCodeURL()
 
 	// Your app redirects the user's browser to authURL; CloudCompli sends it
 	// back to RedirectURL. Here the fake signs the test user in at once.
@@ -123,14 +122,14 @@ func ExampleNewAuthCodeFlow() {
 		log.Fatal(err)
 	}
 	resp.Body.Close()
-	callback, _ := url.Parse(resp.Header.Get("Location"))
+	callback, _ := http.NewRequest(http.MethodGet, resp.Header.Get("Location"), nil)
 
-	// In your callback handler: ParseCallback(r.URL, state).
-	code, err := cloudcompliapi.ParseCallback(callback, state)
+	// In your callback handler: flow.ReadCallback(r, state).
+	code, err := flow.ReadCallback(callback, state)
 	if err != nil {
 		log.Fatal(err)
 	}
-	tok, err := flow.Exchange(context.Background(), code, "")
+	tok, err := flow.Exchange(context.Background(), code, verifier)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -32,6 +32,7 @@ func TestNoExportedTypeShowsASecret(t *testing.T) {
 		{Value: &cloudcompliapi.StaticToken{Token: symToken, Expiry: time.Now()}, Secrets: []string{symToken}},
 		{Value: &app, Secrets: []string{symSecret}},
 		{Value: &cloudcompliapi.UserToken{App: app, Token: &oauth2.Token{AccessToken: symAccess}}, Secrets: []string{symSecret, symAccess}},
+		{Value: &cloudcompliapi.AuthCodeQuirks{SecretInAuthURL: true}},
 		{Value: &cloudcompliapi.PhotoAttachment{Image: []byte{0xff}, MIMEType: "image/jpeg"}},
 		{Value: &cloudcompliapi.Error{Op: "get user", StatusCode: 401, Code: "invalid_token"}},
 	}, nil)

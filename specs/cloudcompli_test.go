@@ -226,9 +226,23 @@ func TestCloudCompliAuthorize(t *testing.T) {
 			}
 		})
 	}
+	// The vendor's own PHP client sends no client_secret on the authorize
+	// URL, and PKCE parameters are allowed: both are valid too.
+	for _, e := range []example{
+		{name: "without client_secret (the PHP client's form)", method: "GET",
+			target: "/oauth2/authorize?response_type=code&client_id=MY_CLIENT&redirect_uri=MY_ENDPOINT&state=s"},
+		{name: "with PKCE", method: "GET",
+			target: "/oauth2/authorize?response_type=code&client_id=MY_CLIENT&redirect_uri=MY_ENDPOINT&code_challenge=abc&code_challenge_method=S256"},
+	} {
+		if err := e.check(t, cloudcompliSpec); err != nil {
+			t.Errorf("%s: got %v; want valid", e.name, err)
+		}
+	}
 	invalid := []example{
-		{name: "without client_secret", method: "GET",
-			target: "/oauth2/authorize?response_type=code&client_id=MY_CLIENT&redirect_uri=MY_ENDPOINT"},
+		{name: "without client_id", method: "GET",
+			target: "/oauth2/authorize?response_type=code&client_secret=MY_SECRET&redirect_uri=MY_ENDPOINT"},
+		{name: "PKCE method md5", method: "GET",
+			target: "/oauth2/authorize?response_type=code&client_id=MY_CLIENT&redirect_uri=MY_ENDPOINT&code_challenge=abc&code_challenge_method=md5"},
 		{name: "response_type=token", method: "GET",
 			target: "/oauth2/authorize?response_type=token&client_id=MY_CLIENT&client_secret=MY_SECRET&redirect_uri=MY_ENDPOINT"},
 		{name: "302 without Location", method: "GET", target: seedTarget, status: 302},
@@ -380,8 +394,9 @@ func TestCloudCompliGeneratedClient(t *testing.T) {
 		GrantType: cloudcompli.TokenRequestGrantTypeAuthorizationCode, ClientId: "MY_CLIENT", ClientSecret: "MY_SECRET",
 		Code: &code, RedirectUri: &redirect, ResponseType: &rt,
 	}))
+	secret := "MY_SECRET"
 	add(cloudcompli.NewAuthorizeRequest(server, &cloudcompli.AuthorizeParams{
-		ResponseType: cloudcompli.AuthorizeParamsResponseTypeCode, ClientId: "MY_CLIENT", ClientSecret: "MY_SECRET", RedirectUri: redirect,
+		ResponseType: cloudcompli.AuthorizeParamsResponseTypeCode, ClientId: "MY_CLIENT", ClientSecret: &secret, RedirectUri: redirect,
 	}))
 	add(cloudcompli.NewGetUserRequest(server))
 	add(cloudcompli.NewGetCompanyRequest(server))

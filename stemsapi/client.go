@@ -81,14 +81,15 @@ type Client struct {
 
 type config struct {
 	apiclient.Settings
-	tokenURL string
-	authURL  string
-	scopes   []string
-	company  string
+	tokenURL     string
+	authURL      string
+	scopes       []string
+	company      string
+	responseMode string
 }
 
 func defaultConfig() *config {
-	return &config{tokenURL: DefaultTokenURL, authURL: DefaultAuthURL, scopes: DefaultScopes()}
+	return &config{tokenURL: DefaultTokenURL, authURL: DefaultAuthURL, scopes: DefaultScopes(), responseMode: auth.ResponseModeFormPost}
 }
 
 // WithCompany sets the company every call acts for, sent as the
@@ -129,6 +130,23 @@ func WithAuthURL(u string) option.Option {
 	})
 }
 
+// WithResponseMode sets how NewAuthCodeFlow's authorize URL asks Stems
+// Accounts to return the code: auth.ResponseModeFormPost (the default, a
+// POST to the redirect URI with code and state in the form) or
+// auth.ResponseModeQuery (a redirect with them in the query string).
+// Without either Stems answers in the URL fragment, which a server never
+// receives, so no other mode is accepted.
+func WithResponseMode(mode string) option.Option {
+	return apiclient.For("WithResponseMode", func(c *config) error {
+		switch mode {
+		case auth.ResponseModeFormPost, auth.ResponseModeQuery:
+			c.responseMode = mode
+			return nil
+		}
+		return fmt.Errorf("response mode %q: want %q or %q (a fragment never reaches a server)", mode, auth.ResponseModeFormPost, auth.ResponseModeQuery)
+	})
+}
+
 // WithScopes replaces the scopes requested. Optional. Default
 // DefaultScopes (DefaultAuthCodeScopes for NewAuthCodeFlow). Each must be
 // configured on your API Client; keep offline_access to get refresh tokens.
@@ -162,8 +180,10 @@ func NewClient(baseURL string, creds Credentials, opts ...option.Option) (*Clien
 	if err := apiclient.Apply("stemsapi", &cfg.Settings, cfg, opts); err != nil {
 		return nil, err
 	}
-	if cfg.Given("WithAuthURL") {
-		return nil, errors.New("stemsapi: WithAuthURL applies to NewAuthCodeFlow only")
+	for _, name := range []string{"WithAuthURL", "WithResponseMode"} {
+		if cfg.Given(name) {
+			return nil, fmt.Errorf("stemsapi: %s applies to NewAuthCodeFlow only", name)
+		}
 	}
 	if _, isPassword := creds.(*PasswordCredentials); isPassword {
 		if err := apiclient.CheckFakeTokenURL(base, cfg.tokenURL, accountsHost); err != nil {

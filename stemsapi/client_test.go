@@ -753,11 +753,11 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 		t.Errorf("authorize URL query = %v", q)
 	}
 
-	code := authorize(t, authURL, "state-123")
+	code := authorize(t, srv, flow, authURL, "state-123")
 	if _, err := flow.Exchange(ctx, code, strings.Repeat("x", 43)); !auth.IsInvalidGrant(err) {
 		t.Fatalf("exchange with the wrong verifier: %v; want invalid_grant", err)
 	}
-	code = authorize(t, authURL, "state-123") // a code is single-use, even after a failed exchange
+	code = authorize(t, srv, flow, authURL, "state-123") // a code is single-use, even after a failed exchange
 	tok, err := flow.Exchange(ctx, code, verifier)
 	if err != nil {
 		t.Fatal(err)
@@ -807,25 +807,85 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 
 // authorize plays the browser: it opens the authorize URL and returns the
 // code from the redirect, checking state.
-func authorize(t *testing.T, authURL, state string) string {
+// authorize signs the fake's user in as a browser would and reads the code
+// from the callback the way an app does, with the flow's ReadCallback.
+func authorize(t *testing.T, srv *stemstest.Server, flow *auth.AuthCodeFlow, authURL, state string) string {
 	t.Helper()
-	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.Get(authURL)
+	callback, err := srv.SignIn(context.Background(), authURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: status %d; want 302", resp.StatusCode)
+	code, err := flow.ReadCallback(callback, state)
+	if err != nil {
+		t.Fatalf("callback %s %s: %v", callback.Method, callback.URL, err)
 	}
-	loc, err := url.Parse(resp.Header.Get("Location"))
+	return code
+}
+
+// Stems answers the code in the URL fragment without a response mode,
+// which never reaches a server: the flow asks for form_post by default,
+// query on request, and ReadCallback reads either.
+func TestAuthorizationCodeResponseModes(t *testing.T) {
+	srv := stemstest.NewServer(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		opts   []option.Option
+		mode   string
+		method string
+	}{
+		{nil, "form_post", http.MethodPost},
+		{[]option.Option{stemsapi.WithResponseMode(auth.ResponseModeQuery)}, "query", http.MethodGet},
+	} {
+		flow, err := stemsapi.NewAuthCodeFlow(srv.ClientID, srv.ClientSecret, "https://app.example/callback",
+			append(tc.opts, stemsapi.WithAuthURL(srv.AuthorizeURL()), stemsapi.WithTokenURL(srv.TokenURL()))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		authURL, state, verifier := flow.NewAuthCodeURL()
+		u, _ := url.Parse(authURL)
+		if got := u.Query().Get("response_mode"); got != tc.mode {
+			t.Errorf("authorize URL response_mode = %q; want %q", got, tc.mode)
+		}
+		callback, err := srv.SignIn(ctx, authURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if callback.Method != tc.method {
+			t.Errorf("%s: the callback is a %s; want %s", tc.mode, callback.Method, tc.method)
+		}
+		code, err := flow.ReadCallback(callback, state)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.mode, err)
+		}
+		if _, err := flow.Exchange(ctx, code, verifier); err != nil {
+			t.Errorf("%s: exchange: %v", tc.mode, err)
+		}
+		if _, err := flow.ReadCallback(callback, "another-session's-state"); !errors.Is(err, auth.ErrStateMismatch) {
+			t.Errorf("%s: a callback for another state: %v; want ErrStateMismatch", tc.mode, err)
+		}
+	}
+	// Without a response mode, a server sees no code at all: why the
+	// default is form_post.
+	flow, _ := stemsapi.NewAuthCodeFlow(srv.ClientID, srv.ClientSecret, "https://app.example/callback",
+		stemsapi.WithAuthURL(srv.AuthorizeURL()), stemsapi.WithTokenURL(srv.TokenURL()))
+	authURL, state, _ := flow.NewAuthCodeURL()
+	bare, _ := url.Parse(authURL)
+	q := bare.Query()
+	q.Del("response_mode")
+	bare.RawQuery = q.Encode()
+	callback, err := srv.SignIn(ctx, bare.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if loc.Query().Get("state") != state || loc.Query().Get("code") == "" {
-		t.Fatalf("redirect to %s; want code and state %q", loc, state)
+	if code, err := flow.ReadCallback(callback, state); err == nil || callback.URL.Query().Has("code") {
+		t.Errorf("fragment answer: code %q, %v; want no code and an error (it stayed in the fragment)", code, err)
 	}
-	return loc.Query().Get("code")
+	if _, err := stemsapi.NewAuthCodeFlow(srv.ClientID, "", "https://app.example/cb", stemsapi.WithResponseMode("fragment")); err == nil {
+		t.Error("WithResponseMode(fragment) accepted")
+	}
+	if _, err := stemsapi.NewClient(srv.URL, srv.Credentials(), append(srv.ClientOptions(), stemsapi.WithResponseMode("query"))...); err == nil {
+		t.Error("NewClient accepted WithResponseMode, which applies to NewAuthCodeFlow only")
+	}
 }
 
 func TestAuthorizedUsersSharingAStore(t *testing.T) {
@@ -840,7 +900,7 @@ func TestAuthorizedUsersSharingAStore(t *testing.T) {
 	var access []string
 	for _, user := range []string{stemstest.DefaultUsername, "ann@example.com"} {
 		authURL, verifier := flow.AuthCodeURL("s", oauth2.SetAuthURLParam("login_hint", user))
-		tok, err := flow.Exchange(ctx, authorize(t, authURL, "s"), verifier)
+		tok, err := flow.Exchange(ctx, authorize(t, srv, flow, authURL, "s"), verifier)
 		if err != nil {
 			t.Fatal(err)
 		}

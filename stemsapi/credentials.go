@@ -169,8 +169,16 @@ func (t *tokenSource) source(*config) (oauth2.TokenSource, error) {
 // (web servers) and "" for public ones (native and desktop apps). The
 // default scopes are openid, resources_stems_api and offline_access (a
 // refresh token; the API Client must be configured for it). The options
-// that apply are WithAuthURL, WithTokenURL, WithScopes, WithHTTPClient,
-// WithUserAgent and WithLogger; any other is refused.
+// that apply are WithAuthURL, WithTokenURL, WithScopes, WithResponseMode,
+// option.WithHTTPClient, option.WithUserAgent and option.WithLogger; any
+// other is refused.
+//
+// The authorize URL asks for response_mode=form_post unless
+// WithResponseMode says query: without a response mode Stems Accounts
+// answers in the URL fragment, which never reaches a server. Read the code
+// from the callback with flow.ReadCallback, which takes either form and
+// checks the state; flow.NewAuthCodeURL makes the state (and the PKCE
+// verifier) for you.
 func NewAuthCodeFlow(clientID, clientSecret, redirectURL string, opts ...option.Option) (*auth.AuthCodeFlow, error) {
 	cfg := defaultConfig()
 	cfg.scopes = DefaultAuthCodeScopes()
@@ -179,7 +187,7 @@ func NewAuthCodeFlow(clientID, clientSecret, redirectURL string, opts ...option.
 	}
 	for _, name := range cfg.GivenNames() {
 		switch name {
-		case "WithAuthURL", "WithTokenURL", "WithScopes", "WithHTTPClient", "WithUserAgent", "WithLogger":
+		case "WithAuthURL", "WithTokenURL", "WithScopes", "WithResponseMode", "WithHTTPClient", "WithUserAgent", "WithLogger":
 		default:
 			return nil, fmt.Errorf("stemsapi: auth code flow: %s does not apply here; pass it to NewClient", name)
 		}
@@ -193,7 +201,8 @@ func NewAuthCodeFlow(clientID, clientSecret, redirectURL string, opts ...option.
 		RedirectURL:  redirectURL,
 		Scopes:       cfg.scopes,
 		Endpoint:     oauth2.Endpoint{AuthURL: cfg.authURL, TokenURL: cfg.tokenURL, AuthStyle: oauth2.AuthStyleInParams},
-	}, auth.AuthCodeOptions{FlowOptions: cfg.FlowOptions(), PKCE: true})
+	}, auth.AuthCodeOptions{FlowOptions: cfg.FlowOptions(), PKCE: true,
+		AuthURLOptions: []oauth2.AuthCodeOption{auth.ResponseMode(cfg.responseMode)}})
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: auth code flow: %w", err)
 	}

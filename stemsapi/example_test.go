@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
-	"net/url"
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/stemsapi"
@@ -71,23 +69,23 @@ func ExampleNewAuthCodeFlow() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// 1. Send the user to authURL; keep verifier (and state) in their session.
-	authURL, verifier := flow.AuthCodeURL("state-from-the-session")
+	// 1. Send the user to authURL; keep state and verifier in their session.
+	authURL, state, verifier := flow.NewAuthCodeURL()
 
-	// 2. The browser comes back to the redirect URL with a code.
-	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.Get(authURL)
+	// 2. Stems signs the user in and posts the code to the redirect URL
+	// (response_mode=form_post): your callback handler reads it, checking
+	// the state. Here the fake's SignIn plays the browser.
+	callback, err := srv.SignIn(ctx, authURL)
 	if err != nil {
 		log.Fatal(err)
 	}
-	resp.Body.Close()
-	back, _ := url.Parse(resp.Header.Get("Location"))
-	if back.Query().Get("state") != "state-from-the-session" {
-		log.Fatal("state mismatch")
+	code, err := flow.ReadCallback(callback, state)
+	if err != nil {
+		log.Fatal(err)
 	}
 
 	// 3. Exchange the code, and build a client from the token.
-	tok, err := flow.Exchange(ctx, back.Query().Get("code"), verifier)
+	tok, err := flow.Exchange(ctx, code, verifier)
 	if err != nil {
 		log.Fatal(err)
 	}

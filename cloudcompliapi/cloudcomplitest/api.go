@@ -41,13 +41,15 @@ func (a *api) RequestToken(_ context.Context, req cloudcompli.RequestTokenReques
 		if b.Code == nil || *b.Code == "" || b.RedirectUri == nil || *b.RedirectUri == "" {
 			return badRequest("invalid_request", "code and redirect_uri are required for grant_type=authorization_code")
 		}
-		// CloudCompli's documented exchange carries response_type=code; the
-		// fake insists on it so that a client which drops the quirk is
-		// caught here rather than in production.
-		if b.ResponseType == nil || *b.ResponseType != cloudcompli.TokenRequestResponseTypeCode {
-			return badRequest("invalid_request", "response_type=code is required in the authorization code exchange")
+		// response_type=code is in the seed's exchange and not in the
+		// vendor's PHP client's: both forms are accepted (the contract
+		// refuses any other value). A code issued with a PKCE challenge
+		// needs its verifier.
+		verifier := ""
+		if b.CodeVerifier != nil {
+			verifier = *b.CodeVerifier
 		}
-		g, err := a.s.Issuer.Redeem(*b.Code, b.ClientId, *b.RedirectUri, "")
+		g, err := a.s.Issuer.Redeem(*b.Code, b.ClientId, *b.RedirectUri, verifier)
 		if err != nil {
 			return badRequest("invalid_grant", "the authorization code is invalid, expired, already used, or was issued for another client or redirect_uri")
 		}
@@ -69,8 +71,19 @@ func (a *api) Authorize(_ context.Context, req cloudcompli.AuthorizeRequestObjec
 		// is shown to the user, never redirected.
 		return cloudcompli.Authorize400JSONResponse{BadRequestJSONResponse: cloudcompli.BadRequestJSONResponse(oauthError(code, msg))}, nil
 	}
-	if p.ClientId != a.s.ClientID || p.ClientSecret != a.s.ClientSecret {
+	// Both observed forms: the seed's, with client_secret on the URL, and
+	// the vendor's PHP client's, without it. A secret that is sent must be
+	// right.
+	if p.ClientId != a.s.ClientID || (p.ClientSecret != nil && *p.ClientSecret != a.s.ClientSecret) {
 		return bad("invalid_client", "unknown client_id or wrong client_secret")
+	}
+	challenge, method := "", ""
+	if p.CodeChallenge != nil {
+		challenge = *p.CodeChallenge
+		method = "plain" // RFC 7636 section 4.3
+		if p.CodeChallengeMethod != nil {
+			method = string(*p.CodeChallengeMethod)
+		}
 	}
 	u, err := url.Parse(p.RedirectUri)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
@@ -78,7 +91,7 @@ func (a *api) Authorize(_ context.Context, req cloudcompli.AuthorizeRequestObjec
 	}
 	// The test user is already signed in and approves at once.
 	userID, _ := a.s.data.User["id"].(string)
-	code := a.s.Issuer.NewCode(fakeserver.Grant{ClientID: p.ClientId, Subject: userID}, p.RedirectUri, "", "")
+	code := a.s.Issuer.NewCode(fakeserver.Grant{ClientID: p.ClientId, Subject: userID}, p.RedirectUri, challenge, method)
 	q := u.Query()
 	q.Set("code", code)
 	if p.State != nil && *p.State != "" {

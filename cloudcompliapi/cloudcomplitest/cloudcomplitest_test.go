@@ -88,10 +88,16 @@ func TestAuthorizeRedirect(t *testing.T) {
 		t.Errorf("expired code: %d %v; want 400 invalid_grant", status, body)
 	}
 
-	// Missing client_secret breaks the documented authorize URL.
-	q.Del("client_secret")
+	// Both observed forms of the authorize URL work: with client_secret
+	// (the help article's) and without (the vendor's PHP client's); a
+	// wrong secret, when sent, is refused.
+	q.Set("client_secret", "not-the-secret")
 	if status, _, body := get(t, srv.AuthorizeURL()+"?"+q.Encode(), ""); status != 400 || !strings.Contains(body, "client_secret") {
-		t.Errorf("no client_secret: %d %s; want a 400 naming it", status, body)
+		t.Errorf("wrong client_secret: %d %s; want a 400 naming it", status, body)
+	}
+	q.Del("client_secret")
+	if status, h, _ := get(t, srv.AuthorizeURL()+"?"+q.Encode(), ""); status != 302 || !strings.Contains(h.Get("Location"), "code=") {
+		t.Errorf("no client_secret: %d; want a redirect with a code", status)
 	}
 }
 

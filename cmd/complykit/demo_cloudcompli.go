@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
@@ -50,13 +49,13 @@ func cloudcompliDemo(ctx context.Context) ([]demoStep, func() int, func(), error
 			}
 			return "entry " + entry.Id + " with a PNG attached", nil
 		}},
-		{"cloudcompli", "authorization code (vendor quirks)", func(ctx context.Context) (string, error) {
+		{"cloudcompli", "authorization code (PKCE, state)", func(ctx context.Context) (string, error) {
 			app := cloudcompliapi.AuthCodeApp{ClientID: srv.ClientID, ClientSecret: srv.ClientSecret, RedirectURL: "https://app.example/callback"}
 			flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, app)
 			if err != nil {
 				return "", err
 			}
-			authURL, _ := flow.AuthCodeURL("demo-state")
+			authURL, state, verifier := flow.NewAuthCodeURL()
 			browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
 			resp, err := browser.Do(req)
@@ -64,15 +63,15 @@ func cloudcompliDemo(ctx context.Context) ([]demoStep, func() int, func(), error
 				return "", err
 			}
 			resp.Body.Close()
-			callback, err := url.Parse(resp.Header.Get("Location"))
+			callback, err := http.NewRequestWithContext(ctx, http.MethodGet, resp.Header.Get("Location"), nil)
 			if err != nil {
 				return "", err
 			}
-			code, err := cloudcompliapi.ParseCallback(callback, "demo-state")
+			code, err := flow.ReadCallback(callback, state)
 			if err != nil {
 				return "", err
 			}
-			tok, err := flow.Exchange(ctx, code, "")
+			tok, err := flow.Exchange(ctx, code, verifier)
 			if err != nil {
 				return "", err
 			}
@@ -84,7 +83,7 @@ func cloudcompliDemo(ctx context.Context) ([]demoStep, func() int, func(), error
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("signed in as %v (secret on the authorize URL, response_type=code in the exchange)", user["email"]), nil
+			return fmt.Sprintf("signed in as %v (no secret on the authorize URL; state checked; S256 verifier)", user["email"]), nil
 		}},
 		{"cloudcompli", "UI token, then revoked: typed 401", func(ctx context.Context) (string, error) {
 			ui, err := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.StaticToken{Token: srv.StaticToken})

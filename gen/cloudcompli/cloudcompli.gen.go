@@ -67,6 +67,24 @@ func (e AuthorizeParamsResponseType) Valid() bool {
 	}
 }
 
+// Defines values for AuthorizeParamsCodeChallengeMethod.
+const (
+	AuthorizeParamsCodeChallengeMethodPlain AuthorizeParamsCodeChallengeMethod = "plain"
+	AuthorizeParamsCodeChallengeMethodS256  AuthorizeParamsCodeChallengeMethod = "S256"
+)
+
+// Valid indicates whether the value is a known member of the AuthorizeParamsCodeChallengeMethod enum.
+func (e AuthorizeParamsCodeChallengeMethod) Valid() bool {
+	switch e {
+	case AuthorizeParamsCodeChallengeMethodPlain:
+		return true
+	case AuthorizeParamsCodeChallengeMethodS256:
+		return true
+	default:
+		return false
+	}
+}
+
 // Classification A project classification. The sample reads only forms[].name; other fields are kept as additional properties.
 type Classification struct {
 	// Forms The forms available to projects of this classification.
@@ -149,20 +167,23 @@ type TokenRequest struct {
 	// Code The `code` query parameter CloudCompli added to redirect_uri. Required when grant_type is authorization_code.
 	Code *string `json:"code,omitempty"`
 
+	// CodeVerifier (inferred) The PKCE verifier of the authorize request's code_challenge (RFC 7636). CloudCompli documents no PKCE; a server that does not know it ignores it (RFC 7636 section 4.5), so the SDK sends it.
+	CodeVerifier *string `json:"code_verifier,omitempty"`
+
 	// GrantType The OAuth 2.0 grant type.
 	GrantType TokenRequestGrantType `json:"grant_type"`
 
 	// RedirectUri The same redirect_uri as on the authorize URL. Required when grant_type is authorization_code.
 	RedirectUri *string `json:"redirect_uri,omitempty"`
 
-	// ResponseType Vendor quirk: seed 003's authorization-code exchange sends response_type=code in the token request body. Servers must accept it; clients send it with grant_type=authorization_code.
+	// ResponseType Vendor quirk, optional: seed 003's authorization-code exchange sends response_type=code in the token request body; the vendor's own PHP client (league/oauth2-client) does not. Both forms are observed, so servers accept either (see the x-decision on requestToken).
 	ResponseType *TokenRequestResponseType `json:"response_type,omitempty"`
 }
 
 // TokenRequestGrantType The OAuth 2.0 grant type.
 type TokenRequestGrantType string
 
-// TokenRequestResponseType Vendor quirk: seed 003's authorization-code exchange sends response_type=code in the token request body. Servers must accept it; clients send it with grant_type=authorization_code.
+// TokenRequestResponseType Vendor quirk, optional: seed 003's authorization-code exchange sends response_type=code in the token request body; the vendor's own PHP client (league/oauth2-client) does not. Both forms are observed, so servers accept either (see the x-decision on requestToken).
 type TokenRequestResponseType string
 
 // TokenResponse A bearer token.
@@ -215,8 +236,14 @@ type AuthorizeParams struct {
 	// ClientId The API client's id, provided by CloudCompli Support.
 	ClientId string `form:"client_id" json:"client_id"`
 
-	// ClientSecret The API client's secret. Vendor quirk: CloudCompli expects the secret on the authorize URL (seed 003), so it passes through the user's browser and may appear in its history and in server logs.
-	ClientSecret string `form:"client_secret" json:"client_secret"`
+	// ClientSecret The API client's secret. Vendor quirk, optional: seed 003 shows the secret on the authorize URL, so it passes through the user's browser and may appear in its history and in server logs; the vendor's own PHP client does not send it (see x-decision).
+	ClientSecret *string `form:"client_secret,omitempty" json:"client_secret,omitempty"`
+
+	// CodeChallenge (inferred) PKCE, RFC 7636. BASE64URL(SHA256(code_verifier)) for S256.
+	CodeChallenge *string `form:"code_challenge,omitempty" json:"code_challenge,omitempty"`
+
+	// CodeChallengeMethod (inferred) PKCE, RFC 7636.
+	CodeChallengeMethod *AuthorizeParamsCodeChallengeMethod `form:"code_challenge_method,omitempty" json:"code_challenge_method,omitempty"`
 
 	// RedirectUri The endpoint URI registered with CloudCompli Support; the user is redirected there with a `code` query parameter.
 	RedirectUri string `form:"redirect_uri" json:"redirect_uri"`
@@ -227,6 +254,9 @@ type AuthorizeParams struct {
 
 // AuthorizeParamsResponseType defines parameters for Authorize.
 type AuthorizeParamsResponseType string
+
+// AuthorizeParamsCodeChallengeMethod defines parameters for Authorize.
+type AuthorizeParamsCodeChallengeMethod string
 
 // SubmitFormEntryJSONRequestBody defines body for SubmitFormEntry for application/json ContentType.
 type SubmitFormEntryJSONRequestBody = FormEntryData
@@ -1366,12 +1396,40 @@ func NewAuthorizeRequest(server string, params *AuthorizeParams) (*http.Request,
 			}
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_secret", params.ClientSecret, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "password"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ClientSecret != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "client_secret", *params.ClientSecret, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "password"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.CodeChallenge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code_challenge", *params.CodeChallenge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CodeChallengeMethod != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "code_challenge_method", *params.CodeChallengeMethod, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "redirect_uri", params.RedirectUri, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uri"}); err != nil {
@@ -3986,15 +4044,41 @@ func (siw *ServerInterfaceWrapper) Authorize(w http.ResponseWriter, r *http.Requ
 		return
 	}
 
-	// ------------- Required query parameter "client_secret" -------------
+	// ------------- Optional query parameter "client_secret" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, true, "client_secret", r.URL.Query(), &params.ClientSecret, runtime.BindQueryParameterOptions{Type: "string", Format: "password"})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_secret", r.URL.Query(), &params.ClientSecret, runtime.BindQueryParameterOptions{Type: "string", Format: "password"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "client_secret"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "client_secret", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "code_challenge" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code_challenge", r.URL.Query(), &params.CodeChallenge, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "code_challenge"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "code_challenge", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "code_challenge_method" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code_challenge_method", r.URL.Query(), &params.CodeChallengeMethod, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "code_challenge_method"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "code_challenge_method", Err: err})
 		}
 		return
 	}

@@ -58,12 +58,18 @@ func (e AuthorizeParamsResponseType) Valid() bool {
 // Defines values for AuthorizeParamsResponseMode.
 const (
 	AuthorizeParamsResponseModeFormPost AuthorizeParamsResponseMode = "form_post"
+	AuthorizeParamsResponseModeFragment AuthorizeParamsResponseMode = "fragment"
+	AuthorizeParamsResponseModeQuery    AuthorizeParamsResponseMode = "query"
 )
 
 // Valid indicates whether the value is a known member of the AuthorizeParamsResponseMode enum.
 func (e AuthorizeParamsResponseMode) Valid() bool {
 	switch e {
 	case AuthorizeParamsResponseModeFormPost:
+		return true
+	case AuthorizeParamsResponseModeFragment:
+		return true
+	case AuthorizeParamsResponseModeQuery:
 		return true
 	default:
 		return false
@@ -311,7 +317,7 @@ type AuthorizeParams struct {
 	// Scope One or more space-separated scopes already configured on the API Client (for example `openid email resources_stems_api offline_access`); include `offline_access` to get a refresh token.
 	Scope string `form:"scope" json:"scope"`
 
-	// ResponseMode Optional. The only supported value is `form_post`; without it the response is a redirect to `redirect_uri`.
+	// ResponseMode Optional. `form_post`: an HTML page posts `code` and `state` to `redirect_uri`; `query`: a redirect with them in the query string; `fragment` (the default when omitted): a redirect with them in the URL fragment.
 	ResponseMode *AuthorizeParamsResponseMode `form:"response_mode,omitempty" json:"response_mode,omitempty"`
 
 	// UiLocales Optional. Preferred languages of the sign-in UI (space-separated BCP 47 tags).

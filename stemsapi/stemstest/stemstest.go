@@ -721,15 +721,27 @@ func (a *api) Authorize(ctx context.Context, req stems.AuthorizeRequestObject) (
 		if p.State != nil {
 			params.Set("state", *p.State)
 		}
-		if p.ResponseMode != nil && *p.ResponseMode == stems.AuthorizeParamsResponseModeFormPost {
-			return formPost(p.RedirectUri, params)
-		}
-		q := redirect.Query()
-		for k, v := range params {
-			q[k] = v
+		mode := stems.AuthorizeParamsResponseModeFragment // IdentityServer's default for the code flow
+		if p.ResponseMode != nil {
+			mode = *p.ResponseMode
 		}
 		u := *redirect
-		u.RawQuery = q.Encode()
+		switch mode {
+		case stems.AuthorizeParamsResponseModeFormPost:
+			return formPost(p.RedirectUri, params)
+		case stems.AuthorizeParamsResponseModeQuery:
+			q := redirect.Query()
+			for k, v := range params {
+				q[k] = v
+			}
+			u.RawQuery = q.Encode()
+		default:
+			// The docs: "If this value is omitted, the response will be
+			// sent as a fragment encoded redirect", which never reaches
+			// a server.
+			u.Fragment, u.RawFragment = "", ""
+			return reply{status: http.StatusFound, location: u.String() + "#" + params.Encode()}
+		}
 		return reply{status: http.StatusFound, location: u.String()}
 	}
 	failBack := func(code, desc string) stems.AuthorizeResponseObject {

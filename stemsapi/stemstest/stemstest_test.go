@@ -145,7 +145,21 @@ func TestAuthorizeEndpoint(t *testing.T) {
 	sum := sha256.Sum256([]byte(verifier))
 	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
 	q := url.Values{"client_id": {"native-app"}, "response_type": {"code"}, "redirect_uri": {"http://127.0.0.1:9/cb?keep=1"},
-		"scope": {"openid resources_stems_api offline_access"}, "state": {"st"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+		"scope": {"openid resources_stems_api offline_access"}, "state": {"st"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"},
+		"response_mode": {"query"}}
+
+	// Without a response mode the code comes in the fragment, as Stems'
+	// docs say; with form_post, in a page that posts it.
+	fragment := with(q, "response_mode", "")
+	if status, _, h := call(t, http.MethodGet, public.AuthorizeURL()+"?"+fragment.Encode(), nil, ""); status != 302 {
+		t.Errorf("no response_mode: status %d; want 302", status)
+	} else if loc, _ := url.Parse(h.Get("Location")); loc.Query().Get("code") != "" || !strings.Contains(loc.Fragment, "code=") {
+		t.Errorf("no response_mode: Location %s; want the code in the fragment only", loc)
+	}
+	if status, body, _ := call(t, http.MethodGet, public.AuthorizeURL()+"?"+with(q, "response_mode", "form_post").Encode(), nil, ""); status != 200 ||
+		!strings.Contains(body, `<form method="post" action="http://127.0.0.1:9/cb?keep=1">`) || !strings.Contains(body, `name="code"`) {
+		t.Errorf("form_post: %d %s; want a page that posts the code to the redirect URI", status, body)
+	}
 
 	status, _, h := call(t, http.MethodGet, public.AuthorizeURL()+"?"+q.Encode(), nil, "")
 	loc, _ := url.Parse(h.Get("Location"))
