@@ -198,7 +198,7 @@ func (c *Client) CaseDetails(ctx context.Context, caseID string, opts ...option.
 //
 //	switch r := res.(type) {
 //	case *firstamlapi.CreateCaseResultCaseInformation:   // created: r.CaseId
-//	case *firstamlapi.CreateCaseResultValidationErrors:  // r.Errors: Message, FieldPath
+//	case *firstamlapi.CreateCaseResultValidationErrors:  // r.Errors: Message, FieldPath ([]string)
 //	}
 //
 // Business validation failures are a result, not an error. A mutation is

@@ -59,7 +59,9 @@
 // are pointers. Results that are GraphQL unions are Go interfaces to switch
 // on: a create mutation returns a *CreateCaseResultCaseInformation (the
 // case) or a *CreateCaseResultValidationErrors (each failure's Message and
-// FieldPath), and CaseDetails likewise. Validation failures are results,
+// FieldPath, a list of strings such as ["individuals", "1", "emailAddress"]
+// as First AML documents it; FormatFieldPath renders one), and CaseDetails
+// likewise. Validation failures are results,
 // not errors. GraphQLClient runs operations this package does not model.
 //
 // Every request, token requests included, carries a User-Agent (the SDK's

@@ -56,7 +56,7 @@ func Example() {
 		fmt.Printf("case %s is %s\n", r.CaseId, r.CaseStatus)
 	case *firstamlapi.CreateCaseResultValidationErrors:
 		for _, e := range r.Errors {
-			fmt.Printf("fix %s: %s\n", *e.FieldPath, e.Message)
+			fmt.Printf("fix %s: %s\n", firstamlapi.FormatFieldPath(e.FieldPath), e.Message)
 		}
 	}
 	// Output:
@@ -84,12 +84,12 @@ func ExampleClient_CreateCaseForIndividuals() {
 	}
 	if ve, ok := res.(*firstamlapi.CreateCaseResultValidationErrors); ok {
 		for _, e := range ve.Errors {
-			fmt.Printf("%s: %s\n", *e.FieldPath, e.Message)
+			fmt.Printf("%q: %s\n", e.FieldPath, e.Message)
 		}
 	}
 	// Output:
-	// officeId: officeId is required: the organization has offices.
-	// individuals[0].emailAddress: A case contact needs an email address or a phone number.
+	// ["officeId"]: officeId is required: the organization has offices.
+	// ["individuals" "0" "emailAddress"]: A case contact needs an email address or a phone number.
 }
 
 // Failed calls are *firstamlapi.Error values carrying the HTTP status and

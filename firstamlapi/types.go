@@ -1,6 +1,11 @@
 package firstamlapi
 
-import "github.com/complykit/complykit-go/gen/firstamlgql"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/complykit/complykit-go/gen/firstamlgql"
+)
 
 // The GraphQL types, as genqlient generated them from
 // specs/firstaml-operations.graphql, so callers need not import gen/.
@@ -40,8 +45,12 @@ type (
 	// can be created.
 	CreateCaseResultValidationErrors = firstamlgql.CreateCaseResultValidationErrors
 
-	// ValidationError is one business validation failure: a Message and,
-	// when it concerns one input field, its FieldPath.
+	// ValidationError is one business validation failure: a Message, the
+	// server's name for the kind of failure (Typename) and, when it
+	// concerns one input field, its FieldPath: field names and list
+	// indices, all strings, as First AML documents it, e.g.
+	// []string{"individuals", "1", "emailAddress"}. FormatFieldPath
+	// renders one for people.
 	ValidationError = firstamlgql.ValidationError
 	// ValidationErrorList is the list inside a ValidationErrors result.
 	ValidationErrorList = firstamlgql.ValidationErrorList
@@ -110,3 +119,22 @@ const (
 // Ptr returns a pointer to v, for the optional (pointer) fields of the
 // inputs: Reference: firstamlapi.Ptr("onboarding-1042").
 func Ptr[T any](v T) *T { return &v }
+
+// FormatFieldPath renders a ValidationError's FieldPath the way Go and
+// JavaScript write such paths, list indices in brackets:
+// ["individuals", "1", "emailAddress"] is "individuals[1].emailAddress".
+// A nil or empty path is "".
+func FormatFieldPath(path []string) string {
+	var b strings.Builder
+	for i, p := range path {
+		if _, err := strconv.ParseUint(p, 10, 64); err == nil && i > 0 {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}

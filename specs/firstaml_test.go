@@ -323,7 +323,7 @@ func TestFirstAMLSchema(t *testing.T) {
 		{"Mutation", "createCaseForIndividuals", "CreateCaseResult!"},
 		{"ValidationErrors", "errors", "[ValidationError!]!"},
 		{"ValidationError", "message", "String!"},
-		{"ValidationError", "fieldPath", "String"},
+		{"ValidationError", "fieldPath", "[String!]"},
 		{"CaseInformation", "caseStatus", "String!"},
 		{"IndividualUrls", "verification", "VerificationUrl"},
 	} {
@@ -750,7 +750,7 @@ func TestFirstAMLGenqlientClient(t *testing.T) {
 			"office":{"key":"abc12345-3476-4cf6-8491-bdd1272cf015","name":"Syndey"},
 			"entities":[]}}}`,
 		"CreateLiteCase": `{"data":{"createLiteCase":{"__typename":"ValidationErrors",
-			"errors":[{"message":"Office is required for this organization","fieldPath":"officeId"}]}}}`,
+			"errors":[{"__typename":"ValidationError","message":"Office is required for this organization","fieldPath":["officeId"]}]}}}`,
 		"CreateCaseForIndividuals": `{"data":{"createCaseForIndividuals":{"__typename":"CaseInformation",
 			"caseId":"67890","reference":null,"caseStatus":"IN_PROGRESS","caseType":null,"name":null,"timeReceived":null,
 			"urls":{"view":null},
@@ -839,7 +839,7 @@ func TestFirstAMLGenqlientClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v, ok := lite.CreateLiteCase.(*firstamlgql.CreateCaseResultValidationErrors); !ok ||
-		len(v.Errors) != 1 || v.Errors[0].FieldPath == nil || *v.Errors[0].FieldPath != "officeId" {
+		len(v.Errors) != 1 || !slices.Equal(v.Errors[0].FieldPath, []string{"officeId"}) {
 		t.Errorf("createLiteCase = %#v; want ValidationErrors on officeId", lite.CreateLiteCase)
 	}
 	// Unset optional inputs are omitted, not sent as null.

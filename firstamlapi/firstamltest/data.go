@@ -76,15 +76,16 @@ type Entity struct {
 	LegalName string
 }
 
-// ValidationError is one business validation failure a create mutation
-// reports: a message and the input field it concerns.
+// ValidationError is one business validation failure a mutation reports:
+// a message and the input field it concerns.
 type ValidationError struct {
 	Message string
-	// FieldPath is a dotted path into the mutation's input, with list
-	// indices in brackets, e.g. "individuals[1].emailAddress"; "" for a
-	// failure that concerns no single field. (The real format is not
-	// documented.)
-	FieldPath string
+	// FieldPath is the path into the mutation's input, in First AML's
+	// documented shape: field names and list indices, all strings, e.g.
+	// []string{"individuals", "1", "emailAddress"}
+	// (https://docs.firstaml.com/docs/validation/). Nil is null: a failure
+	// that concerns no single field.
+	FieldPath []string
 }
 
 // Identifiers of the sample data.
@@ -304,7 +305,11 @@ func (s *Server) individualObject(caseID string, ind Individual, base string) ma
 func validationErrorsObject(errs []ValidationError) map[string]any {
 	list := make([]any, len(errs))
 	for i, e := range errs {
-		list[i] = map[string]any{"message": e.Message, "fieldPath": nullable(e.FieldPath)}
+		var path any // null, unless the error concerns a field
+		if len(e.FieldPath) > 0 {
+			path = append([]string(nil), e.FieldPath...)
+		}
+		list[i] = map[string]any{"message": e.Message, "fieldPath": path}
 	}
 	return map[string]any{"__typename": "ValidationErrors", "errors": list}
 }

@@ -25,8 +25,9 @@
 //     Introspection (__schema, __type) is not supported: read the schema in
 //     specs/firstaml.graphql instead.
 //   - The create mutations answer the ValidationErrors union member, each
-//     error with a message and a fieldPath into the input (e.g.
-//     "individuals[0].emailAddress"), for First AML's documented rules:
+//     error with a message and a fieldPath into the input in the
+//     documented shape, a list of strings (["individuals", "0",
+//     "emailAddress"]), for First AML's documented rules:
 //     officeId is required when the organization has offices and must be
 //     omitted when it has none; a case contact needs an email address or a
 //     phone number; initialState SUBMIT_TO_FIRST_AML needs at least one
@@ -373,8 +374,8 @@ func (s *Server) controlValidationErrors(_ *http.Request, body []byte) (any, err
 	var in struct {
 		Times  *int `json:"times"`
 		Errors []struct {
-			Message   string `json:"message"`
-			FieldPath string `json:"field_path"`
+			Message   string        `json:"message"`
+			FieldPath fieldPathJSON `json:"field_path"`
 		} `json:"errors"`
 	}
 	if err := fakeserver.DecodeJSON(body, &in); err != nil {

@@ -248,7 +248,7 @@ fragment Id on Organization { organizationId }`
 			},
 		},
 		"missing": map[string]any{"errors": []any{
-			map[string]any{"message": "The case does not exist or is not accessible to this API client.", "fieldPath": "caseId"},
+			map[string]any{"message": "The case does not exist or is not accessible to this API client.", "fieldPath": []any{"caseId"}},
 		}},
 	}
 	if !reflect.DeepEqual(gr.Data, want) {

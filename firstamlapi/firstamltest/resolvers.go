@@ -2,9 +2,11 @@ package firstamltest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/complykit/complykit-go/gen/firstamlgql"
@@ -62,7 +64,7 @@ func resolveCaseDetails(e *executor, args map[string]any) (any, error) {
 			return e.s.caseObject(c, e.base), nil
 		}
 	}
-	return validationErrorsObject([]ValidationError{{Message: "The case does not exist or is not accessible to this API client.", FieldPath: "caseId"}}), nil
+	return validationErrorsObject([]ValidationError{{Message: "The case does not exist or is not accessible to this API client.", FieldPath: fieldPath("caseId")}}), nil
 }
 
 // decodeInput converts a coerced input object to its generated Go type.
@@ -91,7 +93,7 @@ func resolveCreateLiteCase(e *executor, args map[string]any) (any, error) {
 	errs := e.s.checkOrganization(in.OrganizationId, in.OfficeId)
 	ind := in.Individual
 	if blank(ind.EmailAddress) && blank(ind.PhoneNumber) {
-		errs = append(errs, ValidationError{Message: "A case contact needs an email address or a phone number.", FieldPath: "individual.emailAddress"})
+		errs = append(errs, ValidationError{Message: "A case contact needs an email address or a phone number.", FieldPath: fieldPath("individual", "emailAddress")})
 	}
 	if len(errs) > 0 {
 		return validationErrorsObject(errs), nil
@@ -120,21 +122,21 @@ func resolveCreateCaseForIndividuals(e *executor, args map[string]any) (any, err
 	}
 	errs := e.s.checkOrganization(in.OrganizationId, in.OfficeId)
 	if len(in.Individuals) == 0 {
-		errs = append(errs, ValidationError{Message: "At least one individual is required.", FieldPath: "individuals"})
+		errs = append(errs, ValidationError{Message: "At least one individual is required.", FieldPath: fieldPath("individuals")})
 	}
 	contacts := 0
 	inds := make([]Individual, len(in.Individuals))
 	for i, ind := range in.Individuals {
-		at := "individuals[" + strconv.Itoa(i) + "]"
+		at := strconv.Itoa(i)
 		contact := ind.IsCaseContact != nil && *ind.IsCaseContact // null means false [DOC]
 		if contact {
 			contacts++
 			if blank(ind.EmailAddress) && blank(ind.PhoneNumber) {
-				errs = append(errs, ValidationError{Message: "A case contact needs an email address or a phone number.", FieldPath: at + ".emailAddress"})
+				errs = append(errs, ValidationError{Message: "A case contact needs an email address or a phone number.", FieldPath: fieldPath("individuals", at, "emailAddress")})
 			}
 		}
 		if ind.LegalName == nil && ind.PreferredName == nil {
-			errs = append(errs, ValidationError{Message: "An individual needs a legal name or a preferred name.", FieldPath: at + ".legalName"})
+			errs = append(errs, ValidationError{Message: "An individual needs a legal name or a preferred name.", FieldPath: fieldPath("individuals", at, "legalName")})
 		}
 		inds[i] = Individual{
 			LegalName:     nameFromInput(ind.LegalName),
@@ -146,7 +148,7 @@ func resolveCreateCaseForIndividuals(e *executor, args map[string]any) (any, err
 		}
 	}
 	if in.InitialState != nil && *in.InitialState == firstamlgql.CaseInitialStateSubmitToFirstAml && contacts == 0 {
-		errs = append(errs, ValidationError{Message: "initialState SUBMIT_TO_FIRST_AML requires at least one individual with isCaseContact: true.", FieldPath: "initialState"})
+		errs = append(errs, ValidationError{Message: "initialState SUBMIT_TO_FIRST_AML requires at least one individual with isCaseContact: true.", FieldPath: fieldPath("initialState")})
 	}
 	if len(errs) > 0 {
 		return validationErrorsObject(errs), nil
@@ -160,6 +162,35 @@ func nameFromInput(n *firstamlgql.NameInput) *Name {
 		return nil
 	}
 	return &Name{First: n.FirstName, Middle: deref(n.MiddleName), Last: n.LastName}
+}
+
+// fieldPath is a path into a mutation's input in First AML's documented
+// shape: names and list indices, all strings
+// (https://docs.firstaml.com/docs/validation/).
+func fieldPath(parts ...string) []string { return parts }
+
+// fieldPathJSON is the field_path of a control request
+// (POST /__complykit/validation-errors): the documented list of strings,
+// ["individuals", "1", "emailAddress"], or, as the control API first took
+// it, one string, "individuals[1].emailAddress" or
+// "individuals.1.emailAddress", which it splits into that list.
+type fieldPathJSON []string
+
+func (p *fieldPathJSON) UnmarshalJSON(b []byte) error {
+	var list []string
+	if err := json.Unmarshal(b, &list); err == nil {
+		*p = list
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errors.New(`field_path: want a list of strings, e.g. ["individuals", "1", "emailAddress"]`)
+	}
+	*p = nil
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
+		*p = append(*p, part)
+	}
+	return nil
 }
 
 func blank(s *string) bool { return s == nil || *s == "" }
@@ -179,15 +210,15 @@ func (s *Server) org(id string) *Organization {
 func (s *Server) checkOrganization(orgID string, officeID *string) []ValidationError {
 	o := s.org(orgID)
 	if o == nil {
-		return []ValidationError{{Message: "The organization does not exist or is not accessible to this API client.", FieldPath: "organizationId"}}
+		return []ValidationError{{Message: "The organization does not exist or is not accessible to this API client.", FieldPath: fieldPath("organizationId")}}
 	}
 	switch {
 	case len(o.Offices) > 0 && blank(officeID):
-		return []ValidationError{{Message: "officeId is required: the organization has offices.", FieldPath: "officeId"}}
+		return []ValidationError{{Message: "officeId is required: the organization has offices.", FieldPath: fieldPath("officeId")}}
 	case len(o.Offices) > 0 && !slices.ContainsFunc(o.Offices, func(off Office) bool { return off.Key == *officeID }):
-		return []ValidationError{{Message: "officeId is not an office of the organization.", FieldPath: "officeId"}}
+		return []ValidationError{{Message: "officeId is not an office of the organization.", FieldPath: fieldPath("officeId")}}
 	case len(o.Offices) == 0 && officeID != nil:
-		return []ValidationError{{Message: "officeId must be omitted: the organization has no offices.", FieldPath: "officeId"}}
+		return []ValidationError{{Message: "officeId must be omitted: the organization has no offices.", FieldPath: fieldPath("officeId")}}
 	}
 	return nil
 }

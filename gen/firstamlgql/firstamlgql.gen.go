@@ -1362,26 +1362,39 @@ func (v *Office) GetName() string { return v.Name }
 // ValidationError includes the requested fields of the GraphQL type ValidationError.
 // The GraphQL type's documentation follows.
 //
-// One validation failure. [DOC] `errors { message fieldPath }`; the type name
-// is (inferred).
+// One validation failure. [DOC] `errors { message fieldPath }`
+// (https://docs.firstaml.com/docs/validation/). The docs add that "each
+// error's type is given in __typename", which suggests several concrete error
+// types behind an interface; their names are not public, so this is one
+// object type (inferred name), and the operations select __typename so that
+// callers see the server's name for it.
 type ValidationError struct {
+	Typename string `json:"__typename"`
 	// A human-readable description of the failure. [DOC]
 	Message string `json:"message"`
-	// The input field that failed. [DOC] field name; its type is (inferred): a
-	// String (e.g. a dotted path into the input) rather than a list, since no
-	// example shows a value. Nullable for failures not tied to one field
-	// (inferred).
-	FieldPath *string `json:"fieldPath"`
+	// The input field that failed, as a path of field names and list indices,
+	// every element a string: ["individuals", "1", "emailAddress"] is the email
+	// address of the second individual. [DOC]
+	// https://docs.firstaml.com/docs/validation/ ("The field fieldPath is an
+	// array of strings"). The element type String! is as documented; that the
+	// list itself may be null (a failure not tied to one field) is (inferred).
+	FieldPath []string `json:"fieldPath"`
 }
+
+// GetTypename returns ValidationError.Typename, and is useful for accessing the field via an interface.
+func (v *ValidationError) GetTypename() string { return v.Typename }
 
 // GetMessage returns ValidationError.Message, and is useful for accessing the field via an interface.
 func (v *ValidationError) GetMessage() string { return v.Message }
 
 // GetFieldPath returns ValidationError.FieldPath, and is useful for accessing the field via an interface.
-func (v *ValidationError) GetFieldPath() *string { return v.FieldPath }
+func (v *ValidationError) GetFieldPath() []string { return v.FieldPath }
 
-// ValidationErrorList is the in-band business validation failure of a create
-// mutation or caseDetails. [DOC] ValidationErrors { errors { message fieldPath } }
+// ValidationErrorList is the in-band business validation failure of a
+// mutation or caseDetails: each error's message and fieldPath, a list of
+// strings such as ["individuals", "1", "emailAddress"], and its __typename,
+// which the docs say gives the error's type.
+// [DOC] https://docs.firstaml.com/docs/validation/
 type ValidationErrorList struct {
 	// The failures. [DOC]
 	Errors []ValidationError `json:"errors"`
@@ -1591,6 +1604,7 @@ fragment CaseSummary on CaseInformation {
 }
 fragment ValidationErrorList on ValidationErrors {
 	errors {
+		__typename
 		message
 		fieldPath
 	}
@@ -1691,6 +1705,7 @@ fragment CaseSummary on CaseInformation {
 }
 fragment ValidationErrorList on ValidationErrors {
 	errors {
+		__typename
 		message
 		fieldPath
 	}
@@ -1789,6 +1804,7 @@ fragment CaseSummary on CaseInformation {
 }
 fragment ValidationErrorList on ValidationErrors {
 	errors {
+		__typename
 		message
 		fieldPath
 	}
