@@ -225,7 +225,7 @@ func (c *Client) CreateLiteCase(ctx context.Context, input CreateLiteCaseInput, 
 // (the field is non-null), so First AML reports what is missing.
 func (c *Client) CreateCaseForIndividuals(ctx context.Context, input CreateCaseForIndividualsInput, opts ...option.CallOption) (CreateCaseResult, error) {
 	if input.Individuals == nil {
-		input.Individuals = []IndividualInput{}
+		input.Individuals = []IndividualDetailsInput{}
 	}
 	x, err := c.newExchange("CreateCaseForIndividuals", c.mutDoer, opts)
 	if err != nil {
@@ -242,7 +242,7 @@ func (c *Client) CreateCaseForIndividuals(ctx context.Context, input CreateCaseF
 }
 
 // GraphQLClient returns a genqlient client for operations this package does
-// not model (createCaseForEntities, webhook management): it sends the
+// not model (your own selections, fields added after this release): it sends the
 // User-Agent and Accept headers, authenticates through the Doer, and
 // reports failures as *Error. Requests are retried only if their context
 // is marked with auth.WithIdempotent: mark queries, never mutations.

@@ -236,7 +236,7 @@ func liteInput() firstamlapi.CreateLiteCaseInput {
 		OrganizationId: firstamltest.SampleOrganizationID,
 		OfficeId:       firstamlapi.Ptr(firstamltest.SampleOfficeKey),
 		Reference:      firstamlapi.Ptr("ONB-7"),
-		InitialState:   firstamlapi.Ptr(firstamlapi.CaseInitialStateSubmitToFirstAml),
+		InitialState:   firstamlapi.Ptr(firstamlapi.InitialCaseStateSubmitToFirstAml),
 		Individual: firstamlapi.LiteCaseIndividualInput{
 			PreferredName: firstamlapi.NameInput{FirstName: "Ana", LastName: "Silva"},
 			EmailAddress:  firstamlapi.Ptr("ana@example.com"),
@@ -329,8 +329,8 @@ func TestCreateCaseForIndividuals(t *testing.T) {
 	in := firstamlapi.CreateCaseForIndividualsInput{
 		OrganizationId: firstamltest.SampleNoOfficeOrganizationID,
 		Name:           firstamlapi.Ptr("Smith purchase"),
-		InitialState:   firstamlapi.Ptr(firstamlapi.CaseInitialStateSubmitToFirstAml),
-		Individuals: []firstamlapi.IndividualInput{
+		InitialState:   firstamlapi.Ptr(firstamlapi.InitialCaseStateSubmitToFirstAml),
+		Individuals: []firstamlapi.IndividualDetailsInput{
 			{LegalName: &firstamlapi.NameInput{FirstName: "Jo", MiddleName: firstamlapi.Ptr("Ann"), LastName: "Smith"}, PhoneNumber: firstamlapi.Ptr("+64 21 000"), IsCaseContact: &yes},
 			{PreferredName: &firstamlapi.NameInput{FirstName: "Sam", LastName: "Smith"}, NeedsVerification: &no},
 		},
@@ -353,7 +353,7 @@ func TestCreateCaseForIndividuals(t *testing.T) {
 	// SUBMIT_TO_FIRST_AML without a case contact, and a second contact
 	// without email or phone.
 	bad := in
-	bad.Individuals = []firstamlapi.IndividualInput{in.Individuals[1], {LegalName: in.Individuals[1].PreferredName, IsCaseContact: &no}}
+	bad.Individuals = []firstamlapi.IndividualDetailsInput{in.Individuals[1], {LegalName: in.Individuals[1].PreferredName, IsCaseContact: &no}}
 	res, err = c.CreateCaseForIndividuals(ctx, bad)
 	if err != nil {
 		t.Fatal(err)
@@ -361,7 +361,7 @@ func TestCreateCaseForIndividuals(t *testing.T) {
 	if got := strings.Join(fieldPaths(t, res), ","); got != "initialState" {
 		t.Errorf("field paths = %s", got)
 	}
-	bad.Individuals = []firstamlapi.IndividualInput{in.Individuals[0], {PreferredName: in.Individuals[1].PreferredName, IsCaseContact: &yes}}
+	bad.Individuals = []firstamlapi.IndividualDetailsInput{in.Individuals[0], {PreferredName: in.Individuals[1].PreferredName, IsCaseContact: &yes}}
 	res, _ = c.CreateCaseForIndividuals(ctx, bad)
 	if got := strings.Join(fieldPaths(t, res), ","); got != "individuals/1/emailAddress" {
 		t.Errorf("field paths = %s", got)
@@ -422,7 +422,7 @@ func TestValidationErrorFieldPathIsAListOfStrings(t *testing.T) {
 	yes := true
 	res, err = c.CreateCaseForIndividuals(ctx, firstamlapi.CreateCaseForIndividualsInput{
 		OrganizationId: firstamltest.SampleNoOfficeOrganizationID,
-		Individuals: []firstamlapi.IndividualInput{
+		Individuals: []firstamlapi.IndividualDetailsInput{
 			{LegalName: &firstamlapi.NameInput{FirstName: "Jo", LastName: "Smith"}, EmailAddress: firstamlapi.Ptr("jo@example.com"), IsCaseContact: &yes},
 			{LegalName: &firstamlapi.NameInput{FirstName: "Sam", LastName: "Smith"}, IsCaseContact: &yes},
 		},

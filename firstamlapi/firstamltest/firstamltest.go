@@ -22,8 +22,8 @@
 //     against in-memory organizations, offices and cases: fields,
 //     arguments, variables, aliases, fragments, inline fragments on unions,
 //     __typename, @skip and @include, with null propagation for errors.
-//     Introspection (__schema, __type) is not supported: read the schema in
-//     specs/firstaml.graphql instead.
+//     Introspection (__schema, __type) is answered from the schema, so
+//     GraphiQL, Insomnia or any GraphQL tool can browse it.
 //   - The create mutations answer the ValidationErrors union member, each
 //     error with a message and a fieldPath into the input in the
 //     documented shape, a list of strings (["individuals", "0",
@@ -36,7 +36,8 @@
 //     name. ScriptValidationErrors scripts any other answer. caseDetails
 //     answers ValidationErrors for an unknown case.
 //   - Scopes are enforced per root field: caseDetails needs read-only, the
-//     mutations case-management (a GraphQL error in a 200 otherwise).
+//     case mutations case-management, the webhook subscription mutations
+//     api-management (a GraphQL error in a 200 otherwise).
 //
 // Tests can script failures of the machinery (429 with Retry-After, 5xx,
 // malformed or slow answers, reset connections), script validation errors,
@@ -149,6 +150,7 @@ type Server struct {
 	cases    []Case
 	seq      int
 	scripted [][]ValidationError
+	more     moreState // webhook subscriptions (subscriptions.go)
 }
 
 type options struct {
