@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/Khan/genqlient/graphql"
@@ -50,19 +51,22 @@ var tokenPath = apiclient.OperationPath(func(server string) (*http.Request, erro
 // Client calls First AML's Public API (GraphQL). It is safe for concurrent
 // use; make one per set of credentials and reuse it.
 type Client struct {
-	graphqlURL string
-	tokenURL   string
-	doer       *auth.Doer // queries: retried per the retry policy
-	mutDoer    *auth.Doer // mutations: never retried (a 401 is still replayed once)
-	cache      *auth.Cache
-	maxBody    int64
-	userAgent  []string
+	graphqlURL    string
+	graphqlOrigin string // originOf(graphqlURL)
+	tokenURL      string
+	doer          *auth.Doer            // queries: retried per the retry policy
+	mutDoer       *auth.Doer            // mutations: never retried (a 401 is still replayed once)
+	documentDoers map[string]*auth.Doer // WithDocumentOrigin's, by origin
+	cache         *auth.Cache
+	maxBody       int64
+	userAgent     []string
 }
 
 type config struct {
 	apiclient.Settings
-	tokenURL   string
-	graphqlURL string
+	tokenURL        string
+	graphqlURL      string
+	documentOrigins []string
 }
 
 // WithTokenURL sets the token endpoint, e.g. your production host's
@@ -149,6 +153,21 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 		cache:      cache,
 		maxBody:    cfg.MaxBody,
 		userAgent:  []string{ua},
+	}
+	gu, _ := url.Parse(cfg.graphqlURL) // checked by auth.CheckURL
+	c.graphqlOrigin = originOf(gu)
+	for _, o := range cfg.documentOrigins {
+		if o == c.graphqlOrigin || c.documentDoers[o] != nil {
+			continue
+		}
+		d, err := cfg.NewDoer(cache, o, nil)
+		if err != nil {
+			return nil, fmt.Errorf("firstamlapi: %w", err)
+		}
+		if c.documentDoers == nil {
+			c.documentDoers = map[string]*auth.Doer{}
+		}
+		c.documentDoers[o] = d
 	}
 	return c, nil
 }

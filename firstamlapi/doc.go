@@ -29,7 +29,7 @@
 // NewClient takes the options every client shares, from package option
 // (WithHTTPClient, WithStore, WithLogger, WithUserAgent, WithRetryPolicy,
 // WithCacheOptions, WithMaxResponseBytes, WithTokenSource), and this
-// package's own: WithTokenURL and WithGraphQLURL.
+// package's own: WithTokenURL, WithGraphQLURL and WithDocumentOrigin.
 //
 // # The generated clients
 //
@@ -102,6 +102,16 @@
 // created twice; retry a failed create yourself only after checking that
 // it did not happen.
 //
+// # Documents
+//
+// CaseDocuments lists the documents of a case, its individuals and its
+// entities; DownloadDocument streams a file's contentsUrl (or a PdfUpdated
+// event's pdfUrl) to an io.Writer with the bearer token. First AML may
+// redirect the download to storage on another host: the redirect is
+// followed, without the Authorization header. A contentsUrl on another
+// origin than the GraphQL endpoint's is refused unless WithDocumentOrigin
+// names it.
+//
 // # Webhooks
 //
 // WebhookHandler verifies the x-faml-signature header (HMAC-SHA256 of the
@@ -122,5 +132,6 @@
 // only the documented JSON body, a /graphql/ endpoint that validates every
 // operation against the schema, answers introspection and executes the
 // operations against in-memory organizations, cases and webhook
-// subscriptions. It also signs webhook payloads for tests.
+// subscriptions, and document downloads with redirects. It also signs
+// webhook payloads for tests.
 package firstamlapi

@@ -1,6 +1,7 @@
 package firstamlapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -244,6 +245,41 @@ func ExampleClient_CreateWebhookSubscription() {
 	// Output:
 	// subscribed whs-1 to [CaseCreated CaseStatusUpdated]
 	// received CaseCreated for case 100502
+}
+
+// Download a case's documents: list them with CaseDocuments, then stream
+// each file to where it belongs. First AML may redirect a download to
+// storage on another host; the token is not sent there.
+func ExampleClient_DownloadDocument() {
+	srv, _ := firstamltest.Start()
+	defer srv.Close()
+	client, _ := firstamlapi.NewClient(srv.ClientID, srv.ClientSecret,
+		firstamlapi.WithTokenURL(srv.TokenURL()), firstamlapi.WithGraphQLURL(srv.GraphQLURL()))
+	ctx := context.Background()
+
+	res, err := client.CaseDocuments(ctx, firstamltest.SampleCaseID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cs, ok := res.(*firstamlapi.CaseDocumentsResultCaseInformation)
+	if !ok {
+		log.Fatalf("no such case: %#v", res)
+	}
+	for _, ind := range cs.Individuals {
+		for _, doc := range ind.Documents {
+			for _, f := range doc.Files {
+				var out bytes.Buffer // an *os.File or an object store writer in real code
+				n, err := client.DownloadDocument(ctx, *f.ContentsUrl, &out)
+				if err != nil {
+					log.Fatal(err)
+				}
+				fmt.Printf("%s: %s.%s, %t\n", *ind.PreferredName.FullName, *f.FileTitle, *f.FileExtension, n == int64(out.Len()) && n > 0)
+			}
+		}
+	}
+	// Output:
+	// Aroha Ngata: Driver licence (front).png, true
+	// Aroha Ngata: Driver licence (back).png, true
 }
 
 // Refuse replayed webhook deliveries. The guard remembers each delivery's

@@ -107,7 +107,7 @@ func TestFirstAMLSpecLoads(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	if want := []string{"graphql", "requestToken"}; !slices.Equal(got, want) {
+	if want := []string{"downloadDocument", "graphql", "requestToken"}; !slices.Equal(got, want) {
 		t.Errorf("operationIds = %q; want %q", got, want)
 	}
 	if decisions, _ := doc.Info.Extensions["x-decisions"].([]any); len(decisions) == 0 {
@@ -1065,6 +1065,10 @@ type firstamlServer struct {
 func (s *firstamlServer) RequestToken(_ context.Context, req firstaml.RequestTokenRequestObject) (firstaml.RequestTokenResponseObject, error) {
 	s.token = *req.Body
 	return firstaml.RequestToken200JSONResponse{AccessToken: "eyJhbGciOiJS....OkFx38SFQ", ExpiresIn: 86400, TokenType: "Bearer"}, nil
+}
+
+func (s *firstamlServer) DownloadDocument(_ context.Context, req firstaml.DownloadDocumentRequestObject) (firstaml.DownloadDocumentResponseObject, error) {
+	return firstaml.DownloadDocument302Response{Headers: firstaml.DownloadDocument302ResponseHeaders{Location: "https://storage.example/" + req.DocumentId + "?sig=x"}}, nil
 }
 
 func (s *firstamlServer) Graphql(_ context.Context, req firstaml.GraphqlRequestObject) (firstaml.GraphqlResponseObject, error) {

@@ -38,6 +38,8 @@
 //   - Scopes are enforced per root field: caseDetails needs read-only, the
 //     case mutations case-management, the webhook subscription mutations
 //     api-management (a GraphQL error in a 200 otherwise).
+//   - GET /documents/{id}, a file's contentsUrl, serves the file with the
+//     bearer token and read-only, or redirects to the file's RedirectURL.
 //
 // Tests can script failures of the machinery (429 with Retry-After, 5xx,
 // malformed or slow answers, reset connections), script validation errors,

@@ -403,3 +403,47 @@ func TestDecimalIsANumber(t *testing.T) {
 		t.Errorf("the fake holds %+v", c.AmlProfile)
 	}
 }
+
+func TestDocumentEndpoint(t *testing.T) {
+	srv := firstamltest.NewServer(t)
+	tok := token(t, srv)
+	get := func(userAgent, token, target string) (int, http.Header, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, target, nil)
+		req.Header["User-Agent"] = []string{userAgent}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req) // no redirects followed
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, b
+	}
+	path := srv.URL + "/documents/" + firstamltest.SampleDocumentID
+	for name, tc := range map[string]struct {
+		ua, tok string
+		status  int
+	}{
+		"no token":                {ua, "", 401},
+		"no User-Agent":           {"", tok, 400},
+		"Go's default User-Agent": {"Go-http-client/1.1", tok, 400},
+	} {
+		if status, _, body := get(tc.ua, tc.tok, path); status != tc.status {
+			t.Errorf("%s: %d %s; want %d", name, status, body, tc.status)
+		}
+	}
+	status, h, body := get(ua, tok, path)
+	want := firstamltest.SampleCases()[0].Individuals[0].Documents[0].Files[0].Contents
+	if status != 200 || h.Get("Content-Type") != "application/octet-stream" || !bytes.Equal(body, want) {
+		t.Errorf("download: %d %s %x", status, h.Get("Content-Type"), body)
+	}
+	c := firstamltest.SampleCases()[0]
+	c.Documents = []firstamltest.Document{{Files: []firstamltest.File{{DocumentID: "d1", RedirectURL: "https://storage.example/d1?sig=x"}}}}
+	redirecting := firstamltest.NewServer(t, firstamltest.WithCases(c))
+	if status, h, _ := get(ua, token(t, redirecting), redirecting.URL+"/documents/d1"); status != 302 || h.Get("Location") != "https://storage.example/d1?sig=x" {
+		t.Errorf("redirect: %d Location %q", status, h.Get("Location"))
+	}
+}
