@@ -42,7 +42,8 @@ type Office struct {
 // may order (individualVerificationTypes).
 type VerificationType struct {
 	// ID is the verificationTypeId.
-	ID   string
+	ID string
+	// Name is the type's display name.
 	Name string
 	// RunsAtCreation marks a type whose checks need nothing from the
 	// individual (screening only): createCase with runVerificationChecks
@@ -96,22 +97,27 @@ type User struct {
 	// ID is the user's id, what assignedUsers holds.
 	ID string
 	// FullName is served as User.name and as CaseUser.fullName.
-	FullName     string
+	FullName string
+	// EmailAddress is the user's email address.
 	EmailAddress string
-	Disabled     bool
+	// Disabled users cannot be assigned to cases.
+	Disabled bool
 	// CanBeAssignedToCases is false for users who may not be assigned.
 	CanBeAssignedToCases bool
 }
 
 // AmlProfile is a case's AML profile, as createCase sets it.
 type AmlProfile struct {
+	// CapturedActivity, CddLevel and RiskAssessment are as given; "" is
+	// null.
 	CapturedActivity string
 	CddLevel         string
 	RiskAssessment   string
 	// TransactionValue is the Decimal's digits, e.g. "450000.10"; "" is
 	// null.
 	TransactionValue string
-	Purpose          string
+	// Purpose is as given; "" is null.
+	Purpose string
 	// Nature is kept but not served: CaseInformation.amlProfile has no
 	// nature field in any source.
 	Nature string
@@ -121,15 +127,21 @@ type AmlProfile struct {
 type RiskAssessmentSubmission struct {
 	// CompletedOn is an RFC 3339 time (the real format is not documented).
 	CompletedOn string
-	Comment     string
-	TotalScore  float64
-	Answers     []RiskAssessmentAnswer
+	// Comment is the assessor's overall comment; "" is null.
+	Comment string
+	// TotalScore is the questionnaire's total.
+	TotalScore float64
+	// Answers are the answers, one per question.
+	Answers []RiskAssessmentAnswer
 }
 
 // RiskAssessmentAnswer is one answer of a questionnaire.
 type RiskAssessmentAnswer struct {
-	Question   string
-	Score      float64
+	// Question is the question asked.
+	Question string
+	// Score is the answer's score.
+	Score float64
+	// Comment and Evaluation are as given; "" is null.
 	Comment    string
 	Evaluation string
 }
@@ -138,7 +150,8 @@ type RiskAssessmentAnswer struct {
 // front and back.
 type Document struct {
 	// Type is the document type, e.g. "DRIVER_LICENCE" (values not public).
-	Type  string
+	Type string
+	// Files are the document's files, e.g. its front and back.
 	Files []File
 }
 
@@ -152,8 +165,10 @@ type File struct {
 	DocumentID string
 	// Type, Extension and Title are fileType, fileExtension, fileTitle.
 	Type, Extension, Title string
-	Contents               []byte
-	RedirectURL            string
+	// Contents is what the fake serves at contentsUrl.
+	Contents []byte
+	// RedirectURL, if set, is where contentsUrl redirects (302) instead.
+	RedirectURL string
 }
 
 // Individual is a person on a case.

@@ -10,11 +10,13 @@ import (
 // with createWebhookSubscription. The fake does not deliver events to it.
 type WebhookSubscription struct {
 	// ID is the webhookSubscriptionId.
-	ID  string
+	ID string
+	// URL is the https URL deliveries would be POSTed to.
 	URL string
 	// EventTypes are as the payloads spell them, e.g. "CaseCreated".
 	EventTypes []string
-	Targets    []WebhookTarget
+	// Targets are the organizations and offices whose events it delivers.
+	Targets []WebhookTarget
 	// Key is the verifier key createWebhookSubscription returned: sign
 	// test deliveries with it (Key.Sign, Key.NewRequest).
 	Key WebhookKey
@@ -23,6 +25,7 @@ type WebhookSubscription struct {
 // WebhookTarget is an organization, or one of its offices, whose events
 // a subscription delivers.
 type WebhookTarget struct {
+	// OrganizationID is the organization's organizationId.
 	OrganizationID string
 	// OfficeKey is "" for the whole organization.
 	OfficeKey string
