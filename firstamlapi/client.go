@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/Khan/genqlient/graphql"
@@ -50,19 +51,22 @@ var tokenPath = apiclient.OperationPath(func(server string) (*http.Request, erro
 // Client calls First AML's Public API (GraphQL). It is safe for concurrent
 // use; make one per set of credentials and reuse it.
 type Client struct {
-	graphqlURL string
-	tokenURL   string
-	doer       *auth.Doer // queries: retried per the retry policy
-	mutDoer    *auth.Doer // mutations: never retried (a 401 is still replayed once)
-	cache      *auth.Cache
-	maxBody    int64
-	userAgent  []string
+	graphqlURL    string
+	graphqlOrigin string // originOf(graphqlURL)
+	tokenURL      string
+	doer          *auth.Doer            // queries: retried per the retry policy
+	mutDoer       *auth.Doer            // mutations: never retried (a 401 is still replayed once)
+	documentDoers map[string]*auth.Doer // WithDocumentOrigin's, by origin
+	cache         *auth.Cache
+	maxBody       int64
+	userAgent     []string
 }
 
 type config struct {
 	apiclient.Settings
-	tokenURL   string
-	graphqlURL string
+	tokenURL        string
+	graphqlURL      string
+	documentOrigins []string
 }
 
 // WithTokenURL sets the token endpoint, e.g. your production host's
@@ -150,6 +154,21 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 		maxBody:    cfg.MaxBody,
 		userAgent:  []string{ua},
 	}
+	gu, _ := url.Parse(cfg.graphqlURL) // checked by auth.CheckURL
+	c.graphqlOrigin = originOf(gu)
+	for _, o := range cfg.documentOrigins {
+		if o == c.graphqlOrigin || c.documentDoers[o] != nil {
+			continue
+		}
+		d, err := cfg.NewDoer(cache, o, nil)
+		if err != nil {
+			return nil, fmt.Errorf("firstamlapi: %w", err)
+		}
+		if c.documentDoers == nil {
+			c.documentDoers = map[string]*auth.Doer{}
+		}
+		c.documentDoers[o] = d
+	}
 	return c, nil
 }
 
@@ -198,7 +217,7 @@ func (c *Client) CaseDetails(ctx context.Context, caseID string, opts ...option.
 //
 //	switch r := res.(type) {
 //	case *firstamlapi.CreateCaseResultCaseInformation:   // created: r.CaseId
-//	case *firstamlapi.CreateCaseResultValidationErrors:  // r.Errors: Message, FieldPath
+//	case *firstamlapi.CreateCaseResultValidationErrors:  // r.Errors: Message, FieldPath ([]string)
 //	}
 //
 // Business validation failures are a result, not an error. A mutation is
@@ -225,7 +244,7 @@ func (c *Client) CreateLiteCase(ctx context.Context, input CreateLiteCaseInput, 
 // (the field is non-null), so First AML reports what is missing.
 func (c *Client) CreateCaseForIndividuals(ctx context.Context, input CreateCaseForIndividualsInput, opts ...option.CallOption) (CreateCaseResult, error) {
 	if input.Individuals == nil {
-		input.Individuals = []IndividualInput{}
+		input.Individuals = []IndividualDetailsInput{}
 	}
 	x, err := c.newExchange("CreateCaseForIndividuals", c.mutDoer, opts)
 	if err != nil {
@@ -242,7 +261,7 @@ func (c *Client) CreateCaseForIndividuals(ctx context.Context, input CreateCaseF
 }
 
 // GraphQLClient returns a genqlient client for operations this package does
-// not model (createCaseForEntities, webhook management): it sends the
+// not model (your own selections, fields added after this release): it sends the
 // User-Agent and Accept headers, authenticates through the Doer, and
 // reports failures as *Error. Requests are retried only if their context
 // is marked with auth.WithIdempotent: mark queries, never mutations.

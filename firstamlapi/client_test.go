@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -225,7 +226,7 @@ func TestCaseDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	ve, ok := res.(*firstamlapi.CaseDetailsResultValidationErrors)
-	if !ok || len(ve.Errors) != 1 || ve.Errors[0].FieldPath == nil || *ve.Errors[0].FieldPath != "caseId" {
+	if !ok || len(ve.Errors) != 1 || !slices.Equal(ve.Errors[0].FieldPath, []string{"caseId"}) {
 		t.Fatalf("unknown case: %#v; want ValidationErrors on caseId", res)
 	}
 }
@@ -235,7 +236,7 @@ func liteInput() firstamlapi.CreateLiteCaseInput {
 		OrganizationId: firstamltest.SampleOrganizationID,
 		OfficeId:       firstamlapi.Ptr(firstamltest.SampleOfficeKey),
 		Reference:      firstamlapi.Ptr("ONB-7"),
-		InitialState:   firstamlapi.Ptr(firstamlapi.CaseInitialStateSubmitToFirstAml),
+		InitialState:   firstamlapi.Ptr(firstamlapi.InitialCaseStateSubmitToFirstAml),
 		Individual: firstamlapi.LiteCaseIndividualInput{
 			PreferredName: firstamlapi.NameInput{FirstName: "Ana", LastName: "Silva"},
 			EmailAddress:  firstamlapi.Ptr("ana@example.com"),
@@ -243,7 +244,9 @@ func liteInput() firstamlapi.CreateLiteCaseInput {
 	}
 }
 
-// fieldPaths lists the field paths of a validation result, or fails.
+// fieldPaths lists the field paths of a validation result, each joined
+// with "/" (["individuals","1","emailAddress"] is individuals/1/emailAddress),
+// or fails.
 func fieldPaths(t *testing.T, res firstamlapi.CreateCaseResult) []string {
 	t.Helper()
 	ve, ok := res.(*firstamlapi.CreateCaseResultValidationErrors)
@@ -252,11 +255,11 @@ func fieldPaths(t *testing.T, res firstamlapi.CreateCaseResult) []string {
 	}
 	var paths []string
 	for _, e := range ve.Errors {
-		if e.Message == "" || e.FieldPath == nil {
-			t.Errorf("validation error %+v: want a message and a field path", e)
+		if e.Message == "" || len(e.FieldPath) == 0 || e.Typename != "ValidationError" {
+			t.Errorf("validation error %+v: want a message, a field path and the error's type", e)
 			continue
 		}
-		paths = append(paths, *e.FieldPath)
+		paths = append(paths, strings.Join(e.FieldPath, "/"))
 	}
 	return paths
 }
@@ -303,7 +306,7 @@ func TestCreateLiteCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(fieldPaths(t, res), ","); got != "officeId,individual.emailAddress" {
+	if got := strings.Join(fieldPaths(t, res), ","); got != "officeId,individual/emailAddress" {
 		t.Errorf("field paths = %s", got)
 	}
 	// An office for an organization without offices.
@@ -326,8 +329,8 @@ func TestCreateCaseForIndividuals(t *testing.T) {
 	in := firstamlapi.CreateCaseForIndividualsInput{
 		OrganizationId: firstamltest.SampleNoOfficeOrganizationID,
 		Name:           firstamlapi.Ptr("Smith purchase"),
-		InitialState:   firstamlapi.Ptr(firstamlapi.CaseInitialStateSubmitToFirstAml),
-		Individuals: []firstamlapi.IndividualInput{
+		InitialState:   firstamlapi.Ptr(firstamlapi.InitialCaseStateSubmitToFirstAml),
+		Individuals: []firstamlapi.IndividualDetailsInput{
 			{LegalName: &firstamlapi.NameInput{FirstName: "Jo", MiddleName: firstamlapi.Ptr("Ann"), LastName: "Smith"}, PhoneNumber: firstamlapi.Ptr("+64 21 000"), IsCaseContact: &yes},
 			{PreferredName: &firstamlapi.NameInput{FirstName: "Sam", LastName: "Smith"}, NeedsVerification: &no},
 		},
@@ -350,7 +353,7 @@ func TestCreateCaseForIndividuals(t *testing.T) {
 	// SUBMIT_TO_FIRST_AML without a case contact, and a second contact
 	// without email or phone.
 	bad := in
-	bad.Individuals = []firstamlapi.IndividualInput{in.Individuals[1], {LegalName: in.Individuals[1].PreferredName, IsCaseContact: &no}}
+	bad.Individuals = []firstamlapi.IndividualDetailsInput{in.Individuals[1], {LegalName: in.Individuals[1].PreferredName, IsCaseContact: &no}}
 	res, err = c.CreateCaseForIndividuals(ctx, bad)
 	if err != nil {
 		t.Fatal(err)
@@ -358,9 +361,9 @@ func TestCreateCaseForIndividuals(t *testing.T) {
 	if got := strings.Join(fieldPaths(t, res), ","); got != "initialState" {
 		t.Errorf("field paths = %s", got)
 	}
-	bad.Individuals = []firstamlapi.IndividualInput{in.Individuals[0], {PreferredName: in.Individuals[1].PreferredName, IsCaseContact: &yes}}
+	bad.Individuals = []firstamlapi.IndividualDetailsInput{in.Individuals[0], {PreferredName: in.Individuals[1].PreferredName, IsCaseContact: &yes}}
 	res, _ = c.CreateCaseForIndividuals(ctx, bad)
-	if got := strings.Join(fieldPaths(t, res), ","); got != "individuals[1].emailAddress" {
+	if got := strings.Join(fieldPaths(t, res), ","); got != "individuals/1/emailAddress" {
 		t.Errorf("field paths = %s", got)
 	}
 	// A nil list is sent as [] (the field is non-null), so the answer is a
@@ -375,10 +378,60 @@ func TestCreateCaseForIndividuals(t *testing.T) {
 	}
 
 	// Scripted validation errors.
-	srv.ScriptValidationErrors(1, firstamltest.ValidationError{Message: "Duplicate reference.", FieldPath: "reference"})
+	srv.ScriptValidationErrors(1, firstamltest.ValidationError{Message: "Duplicate reference.", FieldPath: []string{"reference"}})
 	res, _ = c.CreateCaseForIndividuals(ctx, in)
 	if got := strings.Join(fieldPaths(t, res), ","); got != "reference" {
 		t.Errorf("field paths = %s", got)
+	}
+}
+
+// First AML documents fieldPath as a list of strings
+// (https://docs.firstaml.com/docs/validation/: ["individuals", "1",
+// "emailAddress"]). An answer in that shape must reach the caller as the
+// ValidationErrors result, with the path intact, not as an error: the
+// caller needs the list exactly then.
+func TestValidationErrorFieldPathIsAListOfStrings(t *testing.T) {
+	srv := firstamltest.NewServer(t)
+	c := newClient(t, srv)
+	ctx := context.Background()
+
+	// The documented answer, verbatim in shape.
+	srv.Script(firstamltest.APICalls, 1, firstamltest.Fault{Status: 200, ContentType: "application/graphql-response+json",
+		Body: `{"data":{"createLiteCase":{"__typename":"ValidationErrors","errors":[` +
+			`{"__typename":"ValidationError","message":"Email address is not valid","fieldPath":["individuals","1","emailAddress"]},` +
+			`{"__typename":"ValidationError","message":"Something is wrong","fieldPath":null}]}}}`})
+	res, err := c.CreateLiteCase(ctx, liteInput())
+	if err != nil {
+		t.Fatalf("a documented validation answer failed the call: %v", err)
+	}
+	ve, ok := res.(*firstamlapi.CreateCaseResultValidationErrors)
+	if !ok || len(ve.Errors) != 2 {
+		t.Fatalf("result = %#v; want two validation errors", res)
+	}
+	if got := ve.Errors[0].FieldPath; !slices.Equal(got, []string{"individuals", "1", "emailAddress"}) {
+		t.Errorf("fieldPath = %q; want [individuals 1 emailAddress]", got)
+	}
+	if got := firstamlapi.FormatFieldPath(ve.Errors[0].FieldPath); got != "individuals[1].emailAddress" {
+		t.Errorf("FormatFieldPath = %q", got)
+	}
+	if ve.Errors[1].FieldPath != nil || ve.Errors[1].Message != "Something is wrong" {
+		t.Errorf("second error = %+v; want a message and a null path", ve.Errors[1])
+	}
+
+	// The fake answers its own validation failures in the same shape.
+	yes := true
+	res, err = c.CreateCaseForIndividuals(ctx, firstamlapi.CreateCaseForIndividualsInput{
+		OrganizationId: firstamltest.SampleNoOfficeOrganizationID,
+		Individuals: []firstamlapi.IndividualDetailsInput{
+			{LegalName: &firstamlapi.NameInput{FirstName: "Jo", LastName: "Smith"}, EmailAddress: firstamlapi.Ptr("jo@example.com"), IsCaseContact: &yes},
+			{LegalName: &firstamlapi.NameInput{FirstName: "Sam", LastName: "Smith"}, IsCaseContact: &yes},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fieldPaths(t, res); !slices.Equal(got, []string{"individuals/1/emailAddress"}) {
+		t.Errorf("field paths = %q; want individuals/1/emailAddress", got)
 	}
 }
 

@@ -29,7 +29,7 @@
 // NewClient takes the options every client shares, from package option
 // (WithHTTPClient, WithStore, WithLogger, WithUserAgent, WithRetryPolicy,
 // WithCacheOptions, WithMaxResponseBytes, WithTokenSource), and this
-// package's own: WithTokenURL and WithGraphQLURL.
+// package's own: WithTokenURL, WithGraphQLURL and WithDocumentOrigin.
 //
 // # The generated clients
 //
@@ -53,13 +53,34 @@
 //
 // # Operations and results
 //
-// Me, CaseDetails, CreateLiteCase and CreateCaseForIndividuals run the
-// operations in specs/firstaml-operations.graphql through genqlient. The
-// result types are re-exported from the generated package; nullable fields
-// are pointers. Results that are GraphQL unions are Go interfaces to switch
+// Every method runs one operation of specs/firstaml-operations.graphql
+// through genqlient:
+//
+//   - reading: Me, Organizations (with users, for AssignedUsers, and
+//     verification types), CaseDetails, RiskAssessment, CaseDocuments;
+//   - creating cases (scope case-management): CreateLiteCase,
+//     CreateCaseForIndividuals, CreateCase (every documented option:
+//     verification type, RunVerificationChecks, CDD level, risk, the
+//     transaction value as a json.Number, root entity, ...) and
+//     CreateCaseForEntities;
+//   - moving cases along (case-management): SubmitCase (DRAFT to
+//     IN_PROGRESS), CompleteCase (READY_FOR_REVIEW to COMPLETED),
+//     EscalateLiteCase;
+//   - webhook subscriptions (scope api-management):
+//     CreateWebhookSubscription, DeleteWebhookSubscription,
+//     AddWebhookSubscriptionTarget, RemoveWebhookSubscriptionTarget.
+//
+// First AML publishes no schema; specs/firstaml.graphql says, for every
+// type and field, whether First AML documents it or it is inferred (the
+// inputs of CreateCaseForEntities and of the subscription mutations, the
+// workflow mutations' argument, the CddLevel and RiskAssessment values).
+// The result types are re-exported from the generated package; nullable
+// fields are pointers. Results that are GraphQL unions are Go interfaces to switch
 // on: a create mutation returns a *CreateCaseResultCaseInformation (the
 // case) or a *CreateCaseResultValidationErrors (each failure's Message and
-// FieldPath), and CaseDetails likewise. Validation failures are results,
+// FieldPath, a list of strings such as ["individuals", "1", "emailAddress"]
+// as First AML documents it; FormatFieldPath renders one), and CaseDetails
+// likewise. Validation failures are results,
 // not errors. GraphQLClient runs operations this package does not model.
 //
 // Every request, token requests included, carries a User-Agent (the SDK's
@@ -81,18 +102,36 @@
 // created twice; retry a failed create yourself only after checking that
 // it did not happen.
 //
+// # Documents
+//
+// CaseDocuments lists the documents of a case, its individuals and its
+// entities; DownloadDocument streams a file's contentsUrl (or a PdfUpdated
+// event's pdfUrl) to an io.Writer with the bearer token. First AML may
+// redirect the download to storage on another host: the redirect is
+// followed, without the Authorization header. A contentsUrl on another
+// origin than the GraphQL endpoint's is refused unless WithDocumentOrigin
+// names it.
+//
 // # Webhooks
 //
 // WebhookHandler verifies the x-faml-signature header (HMAC-SHA256 of the
 // raw body, keyed with the base64 verifier key from the webhook's
 // registration), caps the body, and hands the typed event (CaseCreated,
-// CaseStatusUpdated, PdfUpdated, VerificationReportGenerated) to your
-// callback. VerifySignature and ParseEvent do the same steps separately.
+// CaseStatusUpdated, PdfUpdated, VerificationReportGenerated,
+// UnwrapStatusUpdated) to your callback. VerifySignature and ParseEvent
+// do the same steps separately.
+//
+// The signature has no timestamp, so a captured delivery verifies forever.
+// WithReplayGuard refuses a delivery seen within a TTL (409), in memory or,
+// for a fleet, in a shared ReplayStore such as Redis (SET NX PX); see
+// ReplayGuard for what it cannot catch.
 //
 // # Testing
 //
 // Package firstamltest runs a fake First AML: a token endpoint that takes
-// only the documented JSON body, and a /graphql/ endpoint that validates
-// every operation against the schema and executes it against in-memory
-// organizations and cases. It also signs webhook payloads for tests.
+// only the documented JSON body, a /graphql/ endpoint that validates every
+// operation against the schema, answers introspection and executes the
+// operations against in-memory organizations, cases and webhook
+// subscriptions, and document downloads with redirects. It also signs
+// webhook payloads for tests.
 package firstamlapi

@@ -33,12 +33,13 @@ const (
 	EventCaseStatusUpdated           EventType = "CaseStatusUpdated"
 	EventPdfUpdated                  EventType = "PdfUpdated"
 	EventVerificationReportGenerated EventType = "VerificationReportGenerated"
+	EventUnwrapStatusUpdated         EventType = "UnwrapStatusUpdated"
 )
 
 // Event is a webhook delivery: a *CaseCreated, *CaseStatusUpdated,
-// *PdfUpdated, *VerificationReportGenerated or, for a type this SDK does
-// not know, an *UnknownEvent. Events carry ids only: fetch the case with
-// CaseDetails before acting on one.
+// *PdfUpdated, *VerificationReportGenerated, *UnwrapStatusUpdated or, for
+// a type this SDK does not know, an *UnknownEvent. Events carry ids only:
+// fetch the case with CaseDetails before acting on one.
 type Event interface {
 	// EventType is the payload's eventType.
 	EventType() EventType
@@ -89,6 +90,20 @@ type VerificationReportGenerated struct {
 	EntityID     string
 }
 
+// UnwrapStatusUpdated is the fifth event type First AML lists
+// (https://docs.firstaml.com/docs/webhooks/). Its payload is not in the
+// public copy of the docs: the SDK reads caseId and officeKey when they are
+// there, as in the other events, and keeps the whole payload for the rest.
+// Fetch the case (when CaseID is set) for what changed.
+type UnwrapStatusUpdated struct {
+	// CaseID is the payload's caseId, "" if it has none.
+	CaseID string
+	// OfficeKey is the payload's officeKey, "" if it has none.
+	OfficeKey string
+	// Payload is the delivery's body, as received.
+	Payload json.RawMessage
+}
+
 // UnknownEvent is a delivery of a type this SDK does not know yet;
 // acknowledge it so First AML does not retry it.
 type UnknownEvent struct {
@@ -110,6 +125,9 @@ func (*PdfUpdated) EventType() EventType { return EventPdfUpdated }
 func (*VerificationReportGenerated) EventType() EventType { return EventVerificationReportGenerated }
 
 // EventType implements Event.
+func (*UnwrapStatusUpdated) EventType() EventType { return EventUnwrapStatusUpdated }
+
+// EventType implements Event.
 func (e *UnknownEvent) EventType() EventType { return e.Type }
 
 // EventCaseID implements Event.
@@ -123,6 +141,9 @@ func (e *PdfUpdated) EventCaseID() string { return e.CaseID }
 
 // EventCaseID implements Event.
 func (e *VerificationReportGenerated) EventCaseID() string { return e.CaseID }
+
+// EventCaseID implements Event.
+func (e *UnwrapStatusUpdated) EventCaseID() string { return e.CaseID }
 
 // EventCaseID implements Event.
 func (e *UnknownEvent) EventCaseID() string { return e.CaseID }
@@ -195,7 +216,9 @@ func ParseEvent(payload []byte) (Event, error) {
 	switch {
 	case w.EventType == "":
 		return nil, fmt.Errorf("%w: no eventType", ErrInvalidEvent)
-	case w.CaseID == "":
+	case w.CaseID == "" && EventType(w.EventType) != EventUnwrapStatusUpdated:
+		// Every documented payload has one; UnwrapStatusUpdated's is not
+		// public, so it may not.
 		return nil, fmt.Errorf("%w: no caseId", ErrInvalidEvent)
 	}
 	caseID := string(w.CaseID)
@@ -211,6 +234,8 @@ func ParseEvent(payload []byte) (Event, error) {
 			return nil, fmt.Errorf("%w: VerificationReportGenerated needs exactly one of individualId and entityId", ErrInvalidEvent)
 		}
 		return &VerificationReportGenerated{CaseID: caseID, IndividualID: string(w.IndividualID), EntityID: string(w.EntityID)}, nil
+	case EventUnwrapStatusUpdated:
+		return &UnwrapStatusUpdated{CaseID: caseID, OfficeKey: string(w.OfficeKey), Payload: append(json.RawMessage(nil), payload...)}, nil
 	default:
 		return &UnknownEvent{Type: t, CaseID: caseID, Payload: append(json.RawMessage(nil), payload...)}, nil
 	}
@@ -269,6 +294,27 @@ func verify(key, payload []byte, signature string) error {
 	return nil
 }
 
+// WebhookOption configures WebhookHandler.
+type WebhookOption func(*webhookConfig) error
+
+type webhookConfig struct {
+	guard *ReplayGuard
+}
+
+// WithReplayGuard makes WebhookHandler refuse replayed deliveries (409)
+// with g; see ReplayGuard for what it does and does not catch. Optional;
+// by default every correctly signed delivery is accepted, however often it
+// arrives.
+func WithReplayGuard(g *ReplayGuard) WebhookOption {
+	return func(c *webhookConfig) error {
+		if g == nil {
+			return errors.New("WithReplayGuard: nil guard")
+		}
+		c.guard = g
+		return nil
+	}
+}
+
 // WebhookHandler returns an http.Handler for First AML's webhook
 // deliveries. verifierKey (required) is the base64 key First AML gave when
 // the webhook was registered; fn (required) receives each verified event.
@@ -278,13 +324,28 @@ func verify(key, payload []byte, signature string) error {
 // when it is missing or wrong), decodes the event (400 when it is not one)
 // and calls fn: 200 when fn returns nil, 500 when it fails, so First AML
 // delivers it again.
-func WebhookHandler(verifierKey string, fn func(context.Context, Event) error) (http.Handler, error) {
+//
+// With WithReplayGuard, a delivery whose signature the guard has seen
+// within its TTL is refused with 409 Conflict before fn runs, and 503 when
+// the guard's store fails (so First AML delivers it again later); when fn
+// fails, the guard forgets the delivery, so that First AML's redelivery is
+// accepted.
+func WebhookHandler(verifierKey string, fn func(context.Context, Event) error, opts ...WebhookOption) (http.Handler, error) {
 	key, err := decodeKey(verifierKey)
 	if err != nil {
 		return nil, err
 	}
 	if fn == nil {
 		return nil, errors.New("firstamlapi: WebhookHandler: nil callback")
+	}
+	var cfg webhookConfig
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("firstamlapi: WebhookHandler: option %d of %d is nil", i+1, len(opts))
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, fmt.Errorf("firstamlapi: WebhookHandler: %w", err)
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -311,7 +372,23 @@ func WebhookHandler(verifierKey string, fn func(context.Context, Event) error) (
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		sig := r.Header.Get(SignatureHeader)
+		if g := cfg.guard; g != nil {
+			switch err := g.Check(r.Context(), ev, sig); {
+			case errors.Is(err, ErrReplayedDelivery):
+				http.Error(w, err.Error(), http.StatusConflict)
+				return
+			case err != nil:
+				http.Error(w, "firstamlapi: replay guard unavailable; deliver again later", http.StatusServiceUnavailable)
+				return
+			}
+		}
 		if err := fn(r.Context(), ev); err != nil {
+			if g := cfg.guard; g != nil {
+				// Let First AML's redelivery through. If forgetting fails
+				// too, the redelivery is refused until the TTL passes.
+				_ = g.Forget(context.WithoutCancel(r.Context()), ev, sig)
+			}
 			http.Error(w, "event not processed", http.StatusInternalServerError)
 			return
 		}

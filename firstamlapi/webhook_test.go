@@ -31,6 +31,8 @@ func TestParseEvent(t *testing.T) {
 			&firstamlapi.VerificationReportGenerated{CaseID: "42", IndividualID: "ind-1"}},
 		{"VerificationReportGenerated, entity, caseId a number", `{"eventType":"VerificationReportGenerated","caseId":42,"individualId":null,"entityId":"ent-1"}`,
 			&firstamlapi.VerificationReportGenerated{CaseID: "42", EntityID: "ent-1"}},
+		{"UnwrapStatusUpdated, shaped like a status update", `{"eventType":"UnwrapStatusUpdated","caseId":42,"officeKey":"k"}`,
+			&firstamlapi.UnwrapStatusUpdated{CaseID: "42", OfficeKey: "k", Payload: []byte(`{"eventType":"UnwrapStatusUpdated","caseId":42,"officeKey":"k"}`)}},
 		{"unknown type", `{"eventType":"CaseDeleted","caseId":42}`,
 			&firstamlapi.UnknownEvent{Type: "CaseDeleted", CaseID: "42", Payload: []byte(`{"eventType":"CaseDeleted","caseId":42}`)}},
 	} {
@@ -46,6 +48,13 @@ func TestParseEvent(t *testing.T) {
 				t.Errorf("EventCaseID = %q", got.EventCaseID())
 			}
 		})
+	}
+	// UnwrapStatusUpdated's payload is not public: one without a caseId is
+	// still an event, with its payload kept.
+	if ev, err := firstamlapi.ParseEvent([]byte(`{"eventType":"UnwrapStatusUpdated","unwrapId":"u-9","status":"Completed"}`)); err != nil {
+		t.Errorf("UnwrapStatusUpdated without caseId: %v", err)
+	} else if u, ok := ev.(*firstamlapi.UnwrapStatusUpdated); !ok || u.CaseID != "" || !strings.Contains(string(u.Payload), `"unwrapId":"u-9"`) {
+		t.Errorf("UnwrapStatusUpdated without caseId = %#v", ev)
 	}
 	for _, bad := range []string{
 		``, `{`, `[]`, `"CaseCreated"`,

@@ -107,7 +107,7 @@ func TestFirstAMLSpecLoads(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	if want := []string{"graphql", "requestToken"}; !slices.Equal(got, want) {
+	if want := []string{"downloadDocument", "graphql", "requestToken"}; !slices.Equal(got, want) {
 		t.Errorf("operationIds = %q; want %q", got, want)
 	}
 	if decisions, _ := doc.Info.Extensions["x-decisions"].([]any); len(decisions) == 0 {
@@ -321,9 +321,55 @@ func TestFirstAMLSchema(t *testing.T) {
 		{"Query", "caseDetails", "CaseDetailsResult"},
 		{"Mutation", "createLiteCase", "CreateCaseResult!"},
 		{"Mutation", "createCaseForIndividuals", "CreateCaseResult!"},
+		{"Mutation", "createCase", "CreateCaseResult!"},
+		{"Mutation", "createCaseForEntities", "CreateCaseResult!"},
+		{"Mutation", "escalateLiteCase", "CaseResult!"},
+		{"Mutation", "submitCase", "CaseResult!"},
+		{"Mutation", "completeCase", "CaseResult!"},
+		{"Mutation", "createWebhookSubscription", "WebhookSubscriptionResult!"},
+		{"Mutation", "deleteWebhookSubscription", "DeleteWebhookSubscriptionResult!"},
+		{"Mutation", "addWebhookSubscriptionTarget", "WebhookSubscriptionResult!"},
+		{"Mutation", "removeWebhookSubscriptionTarget", "WebhookSubscriptionResult!"},
 		{"ValidationErrors", "errors", "[ValidationError!]!"},
 		{"ValidationError", "message", "String!"},
-		{"ValidationError", "fieldPath", "String"},
+		{"ValidationError", "fieldPath", "[String!]"},
+		// https://docs.firstaml.com/types/create-case-input/, verbatim.
+		{"CreateCaseInput", "assignedUsers", "[String!]"},
+		{"CreateCaseInput", "capturedActivity", "String"},
+		{"CreateCaseInput", "cddLevel", "CddLevel"},
+		{"CreateCaseInput", "existingRootEntity", "ExistingEntityDetailsInput"},
+		{"CreateCaseInput", "individuals", "[IndividualDetailsInput!]!"},
+		{"CreateCaseInput", "individualVerificationType", "VerificationTypeInput"},
+		{"CreateCaseInput", "initialState", "InitialCaseState!"},
+		{"CreateCaseInput", "lead", "ContactDetailsInput"},
+		{"CreateCaseInput", "name", "String"},
+		{"CreateCaseInput", "nature", "String"},
+		{"CreateCaseInput", "notes", "String"},
+		{"CreateCaseInput", "officeId", "String"},
+		{"CreateCaseInput", "organizationId", "String!"},
+		{"CreateCaseInput", "purpose", "String"},
+		{"CreateCaseInput", "reference", "String"},
+		{"CreateCaseInput", "requestor", "ContactDetailsInput"},
+		{"CreateCaseInput", "riskAssessment", "RiskAssessment"},
+		{"CreateCaseInput", "rootEntity", "EntityDetailsInput"},
+		{"CreateCaseInput", "runVerificationChecks", "RunVerificationChecks!"},
+		{"CreateCaseInput", "transactionValue", "Decimal"},
+		{"VerificationTypeInput", "verificationTypeId", "String!"},
+		{"CreateCaseForIndividualsInput", "lead", "ContactDetailsInput"},
+		{"CreateCaseForIndividualsInput", "requestor", "ContactDetailsInput"},
+		{"CreateCaseForIndividualsInput", "assignedUsers", "[String!]"},
+		{"CreateCaseForIndividualsInput", "initialState", "InitialCaseState"},
+		{"CreateLiteCaseInput", "initialState", "InitialCaseState"},
+		// changelog 2023-09-12 and the audit.
+		{"Organization", "users", "[User!]!"},
+		{"Office", "users", "[User!]!"},
+		{"Organization", "individualVerificationTypes", "[VerificationType!]!"},
+		{"Office", "defaultIndividualVerificationType", "VerificationType"},
+		{"User", "id", "String!"},
+		{"User", "canBeAssignedToCases", "Boolean!"},
+		{"CaseInformation", "riskAssessmentSubmission", "RiskAssessmentSubmission"},
+		{"RiskAssessmentSubmission", "answers", "[RiskAssessmentAnswer!]!"},
+		{"DocumentFile", "contentsUrl", "String"},
 		{"CaseInformation", "caseStatus", "String!"},
 		{"IndividualUrls", "verification", "VerificationUrl"},
 	} {
@@ -342,9 +388,12 @@ func TestFirstAMLSchema(t *testing.T) {
 		}
 	}
 	for union, want := range map[string][]string{
-		"CreateCaseResult":  {"CaseInformation", "ValidationErrors"},
-		"CaseDetailsResult": {"CaseInformation", "ValidationErrors"},
-		"VerificationUrl":   {"InvalidUrl", "ValidUrl"},
+		"CreateCaseResult":                {"CaseInformation", "ValidationErrors"},
+		"CaseDetailsResult":               {"CaseInformation", "ValidationErrors"},
+		"CaseResult":                      {"CaseInformation", "ValidationErrors"},
+		"WebhookSubscriptionResult":       {"ValidationErrors", "WebhookSubscription"},
+		"DeleteWebhookSubscriptionResult": {"DeletedWebhookSubscription", "ValidationErrors"},
+		"VerificationUrl":                 {"InvalidUrl", "ValidUrl"},
 	} {
 		def := schema.Types[union]
 		if def == nil || def.Kind != ast.Union {
@@ -358,6 +407,27 @@ func TestFirstAMLSchema(t *testing.T) {
 	}
 	if arg := schema.Query.Fields.ForName("caseDetails").Arguments.ForName("caseId"); arg == nil || arg.Type.String() != "String!" {
 		t.Error("caseDetails must take caseId: String!")
+	}
+	// The documented enums, by their documented names.
+	for enum, want := range map[string][]string{
+		"InitialCaseState":      {"DRAFT", "SUBMIT_TO_FIRST_AML"},
+		"RunVerificationChecks": {"DO_NOT_RUN", "RUN_ALL"},
+	} {
+		def := schema.Types[enum]
+		if def == nil || def.Kind != ast.Enum {
+			t.Errorf("%s is not an enum", enum)
+			continue
+		}
+		var got []string
+		for _, v := range def.EnumValues {
+			got = append(got, v.Name)
+		}
+		if slices.Sort(got); !slices.Equal(got, want) {
+			t.Errorf("enum %s = %v; want %v", enum, got, want)
+		}
+	}
+	if def := schema.Types["Decimal"]; def == nil || def.Kind != ast.Scalar {
+		t.Error("Decimal is not a scalar")
 	}
 	// Every type and field carries a description with its provenance.
 	for name, def := range schema.Types {
@@ -387,10 +457,22 @@ func TestFirstAMLOperations(t *testing.T) {
 		firstamlCheckTypename(t, schema, doc, op.Name, op.SelectionSet)
 	}
 	want := map[string]ast.Operation{
-		"Me":                       ast.Query,
-		"CaseDetails":              ast.Query,
-		"CreateLiteCase":           ast.Mutation,
-		"CreateCaseForIndividuals": ast.Mutation,
+		"Me":                              ast.Query,
+		"CaseDetails":                     ast.Query,
+		"OrganizationDetails":             ast.Query,
+		"CaseRiskAssessment":              ast.Query,
+		"CaseDocuments":                   ast.Query,
+		"CreateLiteCase":                  ast.Mutation,
+		"CreateCaseForIndividuals":        ast.Mutation,
+		"CreateCase":                      ast.Mutation,
+		"CreateCaseForEntities":           ast.Mutation,
+		"EscalateLiteCase":                ast.Mutation,
+		"SubmitCase":                      ast.Mutation,
+		"CompleteCase":                    ast.Mutation,
+		"CreateWebhookSubscription":       ast.Mutation,
+		"DeleteWebhookSubscription":       ast.Mutation,
+		"AddWebhookSubscriptionTarget":    ast.Mutation,
+		"RemoveWebhookSubscriptionTarget": ast.Mutation,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("operations = %v; want %v", got, want)
@@ -398,10 +480,22 @@ func TestFirstAMLOperations(t *testing.T) {
 	// Each generated operation text (what genqlient sends) is valid on its
 	// own, with the fragments it uses.
 	for name, text := range map[string]string{
-		"Me":                       firstamlgql.Me_Operation,
-		"CaseDetails":              firstamlgql.CaseDetails_Operation,
-		"CreateLiteCase":           firstamlgql.CreateLiteCase_Operation,
-		"CreateCaseForIndividuals": firstamlgql.CreateCaseForIndividuals_Operation,
+		"Me":                              firstamlgql.Me_Operation,
+		"CaseDetails":                     firstamlgql.CaseDetails_Operation,
+		"OrganizationDetails":             firstamlgql.OrganizationDetails_Operation,
+		"CaseRiskAssessment":              firstamlgql.CaseRiskAssessment_Operation,
+		"CaseDocuments":                   firstamlgql.CaseDocuments_Operation,
+		"CreateLiteCase":                  firstamlgql.CreateLiteCase_Operation,
+		"CreateCaseForIndividuals":        firstamlgql.CreateCaseForIndividuals_Operation,
+		"CreateCase":                      firstamlgql.CreateCase_Operation,
+		"CreateCaseForEntities":           firstamlgql.CreateCaseForEntities_Operation,
+		"EscalateLiteCase":                firstamlgql.EscalateLiteCase_Operation,
+		"SubmitCase":                      firstamlgql.SubmitCase_Operation,
+		"CompleteCase":                    firstamlgql.CompleteCase_Operation,
+		"CreateWebhookSubscription":       firstamlgql.CreateWebhookSubscription_Operation,
+		"DeleteWebhookSubscription":       firstamlgql.DeleteWebhookSubscription_Operation,
+		"AddWebhookSubscriptionTarget":    firstamlgql.AddWebhookSubscriptionTarget_Operation,
+		"RemoveWebhookSubscriptionTarget": firstamlgql.RemoveWebhookSubscriptionTarget_Operation,
 	} {
 		if _, errs := gqlparser.LoadQuery(schema, text); len(errs) > 0 {
 			t.Errorf("%s_Operation: %v", name, errs)
@@ -750,7 +844,7 @@ func TestFirstAMLGenqlientClient(t *testing.T) {
 			"office":{"key":"abc12345-3476-4cf6-8491-bdd1272cf015","name":"Syndey"},
 			"entities":[]}}}`,
 		"CreateLiteCase": `{"data":{"createLiteCase":{"__typename":"ValidationErrors",
-			"errors":[{"message":"Office is required for this organization","fieldPath":"officeId"}]}}}`,
+			"errors":[{"__typename":"ValidationError","message":"Office is required for this organization","fieldPath":["officeId"]}]}}}`,
 		"CreateCaseForIndividuals": `{"data":{"createCaseForIndividuals":{"__typename":"CaseInformation",
 			"caseId":"67890","reference":null,"caseStatus":"IN_PROGRESS","caseType":null,"name":null,"timeReceived":null,
 			"urls":{"view":null},
@@ -839,7 +933,7 @@ func TestFirstAMLGenqlientClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	if v, ok := lite.CreateLiteCase.(*firstamlgql.CreateCaseResultValidationErrors); !ok ||
-		len(v.Errors) != 1 || v.Errors[0].FieldPath == nil || *v.Errors[0].FieldPath != "officeId" {
+		len(v.Errors) != 1 || !slices.Equal(v.Errors[0].FieldPath, []string{"officeId"}) {
 		t.Errorf("createLiteCase = %#v; want ValidationErrors on officeId", lite.CreateLiteCase)
 	}
 	// Unset optional inputs are omitted, not sent as null.
@@ -849,12 +943,12 @@ func TestFirstAMLGenqlientClient(t *testing.T) {
 	}
 
 	yes := true
-	state := firstamlgql.CaseInitialStateSubmitToFirstAml
+	state := firstamlgql.InitialCaseStateSubmitToFirstAml
 	ind, err := firstamlgql.CreateCaseForIndividuals(ctx, client, firstamlgql.CreateCaseForIndividualsInput{
 		OrganizationId: "abc1234567894067a56d52412e600e7c",
 		OfficeId:       &office,
 		InitialState:   &state,
-		Individuals: []firstamlgql.IndividualInput{{
+		Individuals: []firstamlgql.IndividualDetailsInput{{
 			PhoneNumber: firstamlPtr("+6421000000"), NeedsVerification: &yes, IsCaseContact: &yes,
 		}},
 	})
@@ -973,6 +1067,10 @@ func (s *firstamlServer) RequestToken(_ context.Context, req firstaml.RequestTok
 	return firstaml.RequestToken200JSONResponse{AccessToken: "eyJhbGciOiJS....OkFx38SFQ", ExpiresIn: 86400, TokenType: "Bearer"}, nil
 }
 
+func (s *firstamlServer) DownloadDocument(_ context.Context, req firstaml.DownloadDocumentRequestObject) (firstaml.DownloadDocumentResponseObject, error) {
+	return firstaml.DownloadDocument302Response{Headers: firstaml.DownloadDocument302ResponseHeaders{Location: "https://storage.example/" + req.DocumentId + "?sig=x"}}, nil
+}
+
 func (s *firstamlServer) Graphql(_ context.Context, req firstaml.GraphqlRequestObject) (firstaml.GraphqlResponseObject, error) {
 	s.userAgent = req.Params.UserAgent
 	data := map[string]any{"me": map[string]any{"apiClientId": "x@clients"}}
@@ -996,4 +1094,99 @@ func (f firstamlDoer) Do(r *http.Request) (*http.Response, error) {
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
 	return f(r)
+}
+
+// TestFirstAMLGenqlientDocumentedShapes sends the operations added from
+// First AML's later docs through a stand-in that checks each request
+// against firstaml.yaml and firstaml.graphql and answers in the documented
+// shapes (changelog 2023-09-12's users and risk assessment, the validation
+// page's fieldPath list), then checks what callers decode.
+func TestFirstAMLGenqlientDocumentedShapes(t *testing.T) {
+	schema := firstamlSchema(t)
+	answers := map[string]string{
+		"CreateCase": `{"data":{"createCase":{"__typename":"ValidationErrors","errors":[
+			{"__typename":"ValidationError","message":"Email address is not valid","fieldPath":["individuals","1","emailAddress"]}]}}}`,
+		"OrganizationDetails": `{"data":{"me":{"accessibleOrganizations":[{"organizationId":"abc1234567894067a56d52412e600e7c","name":"Your org inc.",
+			"users":[{"id":"u-1","name":"Sam","emailAddress":"sam@example.com","disabled":false,"canBeAssignedToCases":true}],
+			"individualVerificationTypes":[{"verificationTypeId":"vt-1","name":"EIV"}],
+			"defaultIndividualVerificationType":{"verificationTypeId":"vt-1","name":"EIV"},
+			"offices":[{"key":"abc12345-3476-4cf6-8491-bdd1272cf015","name":"Syndey","users":[],"individualVerificationTypes":[],"defaultIndividualVerificationType":null}]}]}}}`,
+		"CaseRiskAssessment": `{"data":{"caseDetails":{"__typename":"CaseInformation","caseId":"12345","riskAssessmentSubmission":{
+			"completedOn":"2025-01-02T03:04:05Z","comment":null,"totalScore":7.5,
+			"answers":[{"question":"PEP?","score":2,"comment":null,"evaluation":"LOW"}]}}}}`,
+	}
+	var sent []string
+	doer := firstamlDoer(func(r *http.Request) (*http.Response, error) {
+		r.Header.Set("Authorization", "Bearer token")
+		r.Header.Set("User-Agent", "complykit-go/0.1.0")
+		x, err := validator(t, firstamlSpec).ValidateRequest(r.Context(), r, r.URL.Path)
+		if err != nil {
+			t.Errorf("request: %v", err)
+			return nil, err
+		}
+		body, _ := io.ReadAll(r.Body)
+		sent = append(sent, string(body))
+		var req struct {
+			Query         string `json:"query"`
+			OperationName string `json:"operationName"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return nil, err
+		}
+		doc, errs := gqlparser.LoadQuery(schema, req.Query)
+		if len(errs) > 0 {
+			t.Errorf("%s: %v", req.OperationName, errs)
+			return nil, errs
+		}
+		answer := answers[req.OperationName]
+		if err := firstamlCheckResponse(schema, doc, doc.Operations.ForName(req.OperationName), answer); err != nil {
+			t.Errorf("%s answer: %v", req.OperationName, err)
+		}
+		h := http.Header{"Content-Type": {"application/graphql-response+json"}}
+		if err := x.ValidateResponse(r.Context(), 200, h, []byte(answer)); err != nil {
+			t.Errorf("%s answer: %v", req.OperationName, err)
+		}
+		return &http.Response{StatusCode: 200, Header: h, Body: io.NopCloser(strings.NewReader(answer)), Request: r}, nil
+	})
+	client := graphql.NewClient("https://public-api-sandbox.firstaml.com/graphql/", doer)
+	ctx := context.Background()
+
+	created, err := firstamlgql.CreateCase(ctx, client, firstamlgql.CreateCaseInput{
+		OrganizationId:        "abc1234567894067a56d52412e600e7c",
+		InitialState:          firstamlgql.InitialCaseStateDraft,
+		RunVerificationChecks: firstamlgql.RunVerificationChecksDoNotRun,
+		Individuals:           []firstamlgql.IndividualDetailsInput{{PreferredName: &firstamlgql.NameInput{FirstName: "Jane", LastName: "Doe"}}},
+		TransactionValue:      json.Number("450000.10"),
+		Lead:                  &firstamlgql.ContactDetailsInput{FullName: firstamlPtr("Sam Lead")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ve, ok := created.CreateCase.(*firstamlgql.CreateCaseResultValidationErrors)
+	if !ok || !slices.Equal(ve.Errors[0].FieldPath, []string{"individuals", "1", "emailAddress"}) || ve.Errors[0].Typename != "ValidationError" {
+		t.Errorf("createCase = %#v", created.CreateCase)
+	}
+	// The Decimal is a JSON number with every digit; nil fields are left out.
+	if want := `"input":{"organizationId":"abc1234567894067a56d52412e600e7c","initialState":"DRAFT","runVerificationChecks":"DO_NOT_RUN","lead":{"fullName":"Sam Lead"},"individuals":[{"preferredName":{"firstName":"Jane","lastName":"Doe"}}],"transactionValue":450000.10}`; !strings.Contains(sent[0], want) {
+		t.Errorf("createCase request %s; want %s", sent[0], want)
+	}
+
+	orgs, err := firstamlgql.OrganizationDetails(ctx, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := orgs.Me.AccessibleOrganizations[0]
+	if len(org.Users) != 1 || org.Users[0].Id != "u-1" || !org.Users[0].CanBeAssignedToCases || org.DefaultIndividualVerificationType.VerificationTypeId != "vt-1" ||
+		org.Offices[0].DefaultIndividualVerificationType != nil {
+		t.Errorf("organization = %+v", org)
+	}
+
+	ra, err := firstamlgql.CaseRiskAssessment(ctx, client, "12345")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, ok := ra.CaseDetails.(*firstamlgql.RiskAssessmentResultCaseInformation)
+	if !ok || *ci.RiskAssessmentSubmission.TotalScore != 7.5 || *ci.RiskAssessmentSubmission.Answers[0].Score != 2 {
+		t.Errorf("risk assessment = %#v", ra.CaseDetails)
+	}
 }

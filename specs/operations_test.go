@@ -2,6 +2,7 @@ package specs_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -296,6 +297,12 @@ func firstAMLOps(t *testing.T, ctx context.Context) opCase {
 		ops: map[string]exercise{
 			"requestToken": func(*testing.T) error { _, err := c.Token(ctx); return err },
 			"graphql":      func(*testing.T) error { _, err := c.Me(ctx); return err },
+			// contentsUrl comes from a GraphQL result, so DownloadDocument
+			// sends the path First AML gave, which the fake's is.
+			"downloadDocument": func(*testing.T) error {
+				_, err := c.DownloadDocument(ctx, srv.URL+"/documents/"+firstamltest.SampleDocumentID, io.Discard)
+				return err
+			},
 		},
 	}
 }

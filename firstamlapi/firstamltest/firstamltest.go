@@ -22,11 +22,12 @@
 //     against in-memory organizations, offices and cases: fields,
 //     arguments, variables, aliases, fragments, inline fragments on unions,
 //     __typename, @skip and @include, with null propagation for errors.
-//     Introspection (__schema, __type) is not supported: read the schema in
-//     specs/firstaml.graphql instead.
+//     Introspection (__schema, __type) is answered from the schema, so
+//     GraphiQL, Insomnia or any GraphQL tool can browse it.
 //   - The create mutations answer the ValidationErrors union member, each
-//     error with a message and a fieldPath into the input (e.g.
-//     "individuals[0].emailAddress"), for First AML's documented rules:
+//     error with a message and a fieldPath into the input in the
+//     documented shape, a list of strings (["individuals", "0",
+//     "emailAddress"]), for First AML's documented rules:
 //     officeId is required when the organization has offices and must be
 //     omitted when it has none; a case contact needs an email address or a
 //     phone number; initialState SUBMIT_TO_FIRST_AML needs at least one
@@ -35,7 +36,10 @@
 //     name. ScriptValidationErrors scripts any other answer. caseDetails
 //     answers ValidationErrors for an unknown case.
 //   - Scopes are enforced per root field: caseDetails needs read-only, the
-//     mutations case-management (a GraphQL error in a 200 otherwise).
+//     case mutations case-management, the webhook subscription mutations
+//     api-management (a GraphQL error in a 200 otherwise).
+//   - GET /documents/{id}, a file's contentsUrl, serves the file with the
+//     bearer token and read-only, or redirects to the file's RedirectURL.
 //
 // Tests can script failures of the machinery (429 with Retry-After, 5xx,
 // malformed or slow answers, reset connections), script validation errors,
@@ -148,6 +152,7 @@ type Server struct {
 	cases    []Case
 	seq      int
 	scripted [][]ValidationError
+	more     moreState // webhook subscriptions (subscriptions.go)
 }
 
 type options struct {
@@ -373,8 +378,8 @@ func (s *Server) controlValidationErrors(_ *http.Request, body []byte) (any, err
 	var in struct {
 		Times  *int `json:"times"`
 		Errors []struct {
-			Message   string `json:"message"`
-			FieldPath string `json:"field_path"`
+			Message   string        `json:"message"`
+			FieldPath fieldPathJSON `json:"field_path"`
 		} `json:"errors"`
 	}
 	if err := fakeserver.DecodeJSON(body, &in); err != nil {

@@ -146,7 +146,7 @@ func TestGraphQLEndpointRefusals(t *testing.T) {
 		{"no User-Agent", tok, "", me, 400, "BAD_REQUEST", "User-Agent"},
 		{"Go's default User-Agent", tok, "Go-http-client/2.0", me, 400, "BAD_REQUEST", "must identify the integration"},
 		{"field outside the schema", tok, ua, map[string]any{"query": "{ me { apiClientId secret } }"}, 400, "GRAPHQL_VALIDATION_FAILED", `Cannot query field "secret" on type "Me"`},
-		{"mutation outside the schema", tok, ua, map[string]any{"query": `mutation { createCaseForEntities(input: {}) { __typename } }`}, 400, "GRAPHQL_VALIDATION_FAILED", "createCaseForEntities"},
+		{"mutation outside the schema", tok, ua, map[string]any{"query": `mutation { deleteCase(caseId: "1") { __typename } }`}, 400, "GRAPHQL_VALIDATION_FAILED", "deleteCase"},
 		{"parse error", tok, ua, map[string]any{"query": "{ me { "}, 400, "GRAPHQL_PARSE_FAILED", "Expected Name"},
 		{"empty query", tok, ua, map[string]any{"query": " "}, 400, "BAD_REQUEST", "no query"},
 		{"unknown operation name", tok, ua, map[string]any{"query": "query A { me { scopes } }", "operationName": "B"}, 400, "BAD_REQUEST", `Unknown operation named "B"`},
@@ -248,7 +248,7 @@ fragment Id on Organization { organizationId }`
 			},
 		},
 		"missing": map[string]any{"errors": []any{
-			map[string]any{"message": "The case does not exist or is not accessible to this API client.", "fieldPath": "caseId"},
+			map[string]any{"message": "The case does not exist or is not accessible to this API client.", "fieldPath": []any{"caseId"}},
 		}},
 	}
 	if !reflect.DeepEqual(gr.Data, want) {
@@ -257,10 +257,10 @@ fragment Id on Organization { organizationId }`
 		t.Errorf("data:\n%s\nwant:\n%s", got, exp)
 	}
 
-	// Introspection is refused as a field error, not a crash.
-	status, _, gr = graphql(t, srv, tok, ua, map[string]any{"query": "{ __schema { queryType { name } } }"})
-	if status != 200 || len(gr.Errors) != 1 || gr.Errors[0].Extensions["code"] != "NOT_SUPPORTED" {
-		t.Errorf("introspection: %d %+v", status, gr)
+	// Introspection mixes with data (TestIntrospection covers it fully).
+	status, _, gr = graphql(t, srv, tok, ua, map[string]any{"query": "{ __schema { queryType { name } } me { __typename } }"})
+	if want := map[string]any{"__schema": map[string]any{"queryType": map[string]any{"name": "Query"}}, "me": map[string]any{"__typename": "Me"}}; status != 200 || len(gr.Errors) != 0 || !reflect.DeepEqual(gr.Data, want) {
+		t.Errorf("introspection: %d %+v; want %v", status, gr, want)
 	}
 
 	// A mutation with literal arguments; no initialState makes a draft.
@@ -373,5 +373,77 @@ func TestWebhookHelpers(t *testing.T) {
 		if strings.Contains(s, key.Base64()) || !strings.Contains(s, "redacted") {
 			t.Errorf("%q shows the key", s)
 		}
+	}
+}
+
+// Decimal travels as a JSON number: the fake refuses a string, as a
+// GraphQL server's decimal scalar does, so an SDK that sends one fails
+// here rather than against First AML.
+func TestDecimalIsANumber(t *testing.T) {
+	srv := firstamltest.NewServer(t)
+	tok := token(t, srv)
+	query := `mutation M($in: CreateCaseInput!) { createCase(input: $in) { __typename ... on CaseInformation { caseId } } }`
+	input := func(value any) map[string]any {
+		return map[string]any{"query": query, "variables": map[string]any{"in": map[string]any{
+			"organizationId": firstamltest.SampleNoOfficeOrganizationID, "initialState": "DRAFT", "runVerificationChecks": "DO_NOT_RUN",
+			"individuals":      []any{map[string]any{"preferredName": map[string]any{"firstName": "A", "lastName": "B"}}},
+			"transactionValue": value,
+		}}}
+	}
+	status, _, gr := graphql(t, srv, tok, ua, input("450000.10"))
+	if status != 200 || gr.Data != nil || len(gr.Errors) != 1 || gr.Errors[0].Extensions["code"] != "BAD_USER_INPUT" || !strings.Contains(gr.Errors[0].Message, "JSON number") {
+		t.Errorf("a string Decimal: %d %+v; want a BAD_USER_INPUT error", status, gr)
+	}
+	status, _, gr = graphql(t, srv, tok, ua, input(450000.10))
+	created, _ := gr.Data["createCase"].(map[string]any)
+	if status != 200 || len(gr.Errors) != 0 || created["caseId"] == nil {
+		t.Fatalf("a number Decimal: %d %+v", status, gr)
+	}
+	if c, _ := srv.Case(created["caseId"].(string)); c.AmlProfile == nil || c.AmlProfile.TransactionValue != "450000.1" {
+		t.Errorf("the fake holds %+v", c.AmlProfile)
+	}
+}
+
+func TestDocumentEndpoint(t *testing.T) {
+	srv := firstamltest.NewServer(t)
+	tok := token(t, srv)
+	get := func(userAgent, token, target string) (int, http.Header, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, target, nil)
+		req.Header["User-Agent"] = []string{userAgent}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req) // no redirects followed
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, b
+	}
+	path := srv.URL + "/documents/" + firstamltest.SampleDocumentID
+	for name, tc := range map[string]struct {
+		ua, tok string
+		status  int
+	}{
+		"no token":                {ua, "", 401},
+		"no User-Agent":           {"", tok, 400},
+		"Go's default User-Agent": {"Go-http-client/1.1", tok, 400},
+	} {
+		if status, _, body := get(tc.ua, tc.tok, path); status != tc.status {
+			t.Errorf("%s: %d %s; want %d", name, status, body, tc.status)
+		}
+	}
+	status, h, body := get(ua, tok, path)
+	want := firstamltest.SampleCases()[0].Individuals[0].Documents[0].Files[0].Contents
+	if status != 200 || h.Get("Content-Type") != "application/octet-stream" || !bytes.Equal(body, want) {
+		t.Errorf("download: %d %s %x", status, h.Get("Content-Type"), body)
+	}
+	c := firstamltest.SampleCases()[0]
+	c.Documents = []firstamltest.Document{{Files: []firstamltest.File{{DocumentID: "d1", RedirectURL: "https://storage.example/d1?sig=x"}}}}
+	redirecting := firstamltest.NewServer(t, firstamltest.WithCases(c))
+	if status, h, _ := get(ua, token(t, redirecting), redirecting.URL+"/documents/d1"); status != 302 || h.Get("Location") != "https://storage.example/d1?sig=x" {
+		t.Errorf("redirect: %d Location %q", status, h.Get("Location"))
 	}
 }

@@ -121,3 +121,11 @@ func VerificationReportGeneratedPayload(caseID, individualID, entityID string) [
 	return payload(map[string]any{"eventType": "VerificationReportGenerated", "caseId": orNull(caseID),
 		"individualId": orNull(individualID), "entityId": orNull(entityID)})
 }
+
+// UnwrapStatusUpdatedPayload is an UnwrapStatusUpdated delivery. First AML
+// lists the type but not its payload; this one is shaped like
+// CaseStatusUpdatedPayload (inferred), so test receivers against the shape
+// the real deliveries turn out to have before relying on it.
+func UnwrapStatusUpdatedPayload(caseID, officeKey string) []byte {
+	return payload(map[string]any{"eventType": "UnwrapStatusUpdated", "caseId": caseIDValue(caseID), "officeKey": orNull(officeKey)})
+}

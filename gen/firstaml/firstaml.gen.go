@@ -183,6 +183,12 @@ type TokenTooManyRequests = OAuthError
 // TokenUnauthorized (inferred) Auth0's token endpoint error body.
 type TokenUnauthorized = OAuthError
 
+// DownloadDocumentParams defines parameters for DownloadDocument.
+type DownloadDocumentParams struct {
+	// UserAgent Identifies the integration; First AML's go-live review requires one on every request, as for /graphql/.
+	UserAgent string `json:"User-Agent"`
+}
+
 // GraphqlParams defines parameters for Graphql.
 type GraphqlParams struct {
 	// UserAgent Identifies the integration, e.g. "complykit-go/0.1.0". Required by First AML's go-live review. genqlient does not set one, so the SDK sets its own rather than rely on Go's default "Go-http-client/1.1".
@@ -269,6 +275,16 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// DownloadDocument Download a document file (a contentsUrl)
+	//
+	// GraphQL results give each document file a contentsUrl. A GET of it
+	// with the bearer token (as for /graphql/) returns the file, or a 30x
+	// redirect to storage, which must be followed without the
+	// Authorization header.
+	//
+	// Corresponds with GET /documents/{documentId} (the `DownloadDocument` operationId).
+	DownloadDocument(ctx context.Context, documentId string, params *DownloadDocumentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GraphqlWithBody Execute a GraphQL operation
 	//
 	// Executes one GraphQL query or mutation against the schema in
@@ -324,6 +340,26 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /oauth/token (the `RequestToken` operationId).
 	RequestToken(ctx context.Context, body RequestTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// DownloadDocument Download a document file (a contentsUrl)
+//
+// GraphQL results give each document file a contentsUrl. A GET of it
+// with the bearer token (as for /graphql/) returns the file, or a 30x
+// redirect to storage, which must be followed without the
+// Authorization header.
+//
+// Corresponds with GET /documents/{documentId} (the `DownloadDocument` operationId).
+func (c *Client) DownloadDocument(ctx context.Context, documentId string, params *DownloadDocumentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDownloadDocumentRequest(c.Server, documentId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GraphqlWithBody Execute a GraphQL operation
@@ -420,6 +456,53 @@ func (c *Client) RequestToken(ctx context.Context, body RequestTokenJSONRequestB
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewDownloadDocumentRequest constructs an http.Request for the DownloadDocument method
+func NewDownloadDocumentRequest(server string, documentId string, params *DownloadDocumentParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "documentId", documentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/documents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "User-Agent", params.UserAgent, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("User-Agent", headerParam0)
+
+	}
+
+	return req, nil
 }
 
 // NewGraphqlRequest calls the generic Graphql builder with application/json body
@@ -559,6 +642,18 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// DownloadDocumentWithResponse Download a document file (a contentsUrl)
+	//
+	// GraphQL results give each document file a contentsUrl. A GET of it
+	// with the bearer token (as for /graphql/) returns the file, or a 30x
+	// redirect to storage, which must be followed without the
+	// Authorization header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /documents/{documentId} (the `DownloadDocument` operationId).
+	DownloadDocumentWithResponse(ctx context.Context, documentId string, params *DownloadDocumentParams, reqEditors ...RequestEditorFn) (*DownloadDocumentResponse, error)
+
 	// GraphqlWithBodyWithResponse Execute a GraphQL operation
 	//
 	// Executes one GraphQL query or mutation against the schema in
@@ -614,6 +709,110 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /oauth/token (the `RequestToken` operationId).
 	RequestTokenWithResponse(ctx context.Context, body RequestTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestTokenResponse, error)
+}
+
+// DownloadDocumentResponse302Headers the declared response headers of an HTTP 302 response for DownloadDocument
+type DownloadDocumentResponse302Headers struct {
+	Location string
+}
+
+// DownloadDocumentResponse429Headers the declared response headers of an HTTP 429 response for DownloadDocument
+type DownloadDocumentResponse429Headers struct {
+	RetryAfter string
+}
+
+// DownloadDocumentResponse503Headers the declared response headers of an HTTP 503 response for DownloadDocument
+type DownloadDocumentResponse503Headers struct {
+	RetryAfter *string
+}
+
+type DownloadDocumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *GraphQLResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *GraphQLUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *GraphQLResponse
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *GraphQLResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *GraphQLTooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *GraphQLServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *GraphQLServiceUnavailable
+	// Headers302 the parsed response headers for an HTTP 302 response
+	Headers302 *DownloadDocumentResponse302Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DownloadDocumentResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DownloadDocumentResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DownloadDocumentResponse) GetJSON400() *GraphQLResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DownloadDocumentResponse) GetJSON401() *GraphQLUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DownloadDocumentResponse) GetJSON403() *GraphQLResponse {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DownloadDocumentResponse) GetJSON404() *GraphQLResponse {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DownloadDocumentResponse) GetJSON429() *GraphQLTooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DownloadDocumentResponse) GetJSON500() *GraphQLServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DownloadDocumentResponse) GetJSON503() *GraphQLServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DownloadDocumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DownloadDocumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DownloadDocumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DownloadDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // GraphqlResponse429Headers the declared response headers of an HTTP 429 response for Graphql
@@ -817,6 +1016,24 @@ func (r RequestTokenResponse) ContentType() string {
 	return ""
 }
 
+// DownloadDocumentWithResponse Download a document file (a contentsUrl)
+//
+// GraphQL results give each document file a contentsUrl. A GET of it
+// with the bearer token (as for /graphql/) returns the file, or a 30x
+// redirect to storage, which must be followed without the
+// Authorization header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /documents/{documentId} (the `DownloadDocument` operationId).
+func (c *ClientWithResponses) DownloadDocumentWithResponse(ctx context.Context, documentId string, params *DownloadDocumentParams, reqEditors ...RequestEditorFn) (*DownloadDocumentResponse, error) {
+	rsp, err := c.DownloadDocument(ctx, documentId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDownloadDocumentResponse(rsp)
+}
+
 // GraphqlWithBodyWithResponse Execute a GraphQL operation
 //
 // Executes one GraphQL query or mutation against the schema in
@@ -895,6 +1112,110 @@ func (c *ClientWithResponses) RequestTokenWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParseRequestTokenResponse(rsp)
+}
+
+// ParseDownloadDocumentResponse parses an HTTP response from a DownloadDocumentWithResponse call
+func ParseDownloadDocumentResponse(rsp *http.Response) (*DownloadDocumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DownloadDocumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest GraphQLResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest GraphQLUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest GraphQLResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest GraphQLResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest GraphQLTooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest GraphQLServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest GraphQLServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 302:
+		var headers DownloadDocumentResponse302Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers302 = &headers
+	case rsp.StatusCode == 429:
+		var headers DownloadDocumentResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DownloadDocumentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseGraphqlResponse parses an HTTP response from a GraphqlWithResponse call
@@ -1088,6 +1409,9 @@ func ParseRequestTokenResponse(rsp *http.Response) (*RequestTokenResponse, error
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// DownloadDocument Download a document file (a contentsUrl)
+	// (GET /documents/{documentId})
+	DownloadDocument(w http.ResponseWriter, r *http.Request, documentId string, params DownloadDocumentParams)
 	// Graphql Execute a GraphQL operation
 	// (POST /graphql/)
 	Graphql(w http.ResponseWriter, r *http.Request, params GraphqlParams)
@@ -1104,6 +1428,60 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// DownloadDocument operation middleware
+func (siw *ServerInterfaceWrapper) DownloadDocument(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "documentId" -------------
+	var documentId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "documentId", r.PathValue("documentId"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "documentId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DownloadDocumentParams
+
+	headers := r.Header
+
+	// ------------- Required header parameter "User-Agent" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("User-Agent")]; found {
+		var UserAgent string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "User-Agent", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "User-Agent", valueList[0], &UserAgent, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "User-Agent", Err: err})
+			return
+		}
+
+		params.UserAgent = UserAgent
+
+	} else {
+		err := fmt.Errorf("Header parameter User-Agent is required, but not found")
+		siw.ErrorHandlerFunc(w, r, &RequiredHeaderError{ParamName: "User-Agent", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DownloadDocument(w, r, documentId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // Graphql operation middleware
 func (siw *ServerInterfaceWrapper) Graphql(w http.ResponseWriter, r *http.Request) {
@@ -1286,6 +1664,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/oauth/token", wrapper.RequestToken)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/graphql/{$}", wrapper.Graphql)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{documentId}", wrapper.DownloadDocument)
 
 	return m
 }
@@ -1343,6 +1722,157 @@ type TokenTooManyRequestsJSONResponse struct {
 }
 
 type TokenUnauthorizedJSONResponse OAuthError
+
+type DownloadDocumentRequestObject struct {
+	DocumentId string `json:"documentId"`
+	Params     DownloadDocumentParams
+}
+
+type DownloadDocumentResponseObject interface {
+	VisitDownloadDocumentResponse(w http.ResponseWriter) error
+}
+
+type DownloadDocument200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response DownloadDocument200ApplicationoctetStreamResponse) VisitDownloadDocumentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadDocument302ResponseHeaders struct {
+	Location string
+}
+
+type DownloadDocument302Response struct {
+	Headers DownloadDocument302ResponseHeaders
+}
+
+func (response DownloadDocument302Response) VisitDownloadDocumentResponse(w http.ResponseWriter) error {
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(302)
+	return nil
+}
+
+type DownloadDocument400JSONResponse GraphQLResponse
+
+func (response DownloadDocument400JSONResponse) VisitDownloadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocument401JSONResponse struct {
+	GraphQLUnauthorizedJSONResponse
+}
+
+func (response DownloadDocument401JSONResponse) VisitDownloadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocument403JSONResponse GraphQLResponse
+
+func (response DownloadDocument403JSONResponse) VisitDownloadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocument404JSONResponse GraphQLResponse
+
+func (response DownloadDocument404JSONResponse) VisitDownloadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocument429JSONResponse struct {
+	GraphQLTooManyRequestsJSONResponse
+}
+
+func (response DownloadDocument429JSONResponse) VisitDownloadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocument500JSONResponse struct{ GraphQLServerErrorJSONResponse }
+
+func (response DownloadDocument500JSONResponse) VisitDownloadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadDocument503JSONResponse struct {
+	GraphQLServiceUnavailableJSONResponse
+}
+
+func (response DownloadDocument503JSONResponse) VisitDownloadDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GraphqlRequestObject struct {
 	Params GraphqlParams
@@ -1595,6 +2125,9 @@ func (response RequestToken503JSONResponse) VisitRequestTokenResponse(w http.Res
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// DownloadDocument Download a document file (a contentsUrl)
+	// (GET /documents/{documentId})
+	DownloadDocument(ctx context.Context, request DownloadDocumentRequestObject) (DownloadDocumentResponseObject, error)
 	// Graphql Execute a GraphQL operation
 	// (POST /graphql/)
 	Graphql(ctx context.Context, request GraphqlRequestObject) (GraphqlResponseObject, error)
@@ -1640,6 +2173,33 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// DownloadDocument operation middleware
+func (sh *strictHandler) DownloadDocument(w http.ResponseWriter, r *http.Request, documentId string, params DownloadDocumentParams) {
+	var request DownloadDocumentRequestObject
+
+	request.DocumentId = documentId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadDocument(ctx, request.(DownloadDocumentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadDocument")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DownloadDocumentResponseObject); ok {
+		if err := validResponse.VisitDownloadDocumentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // Graphql operation middleware

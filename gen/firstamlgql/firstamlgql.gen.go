@@ -62,6 +62,169 @@ func (v *AccessibleOrganization) GetName() string { return v.Name }
 // GetOffices returns AccessibleOrganization.Offices, and is useful for accessing the field via an interface.
 func (v *AccessibleOrganization) GetOffices() []Office { return v.Offices }
 
+// AccessibleOrganizationDetails includes the requested fields of the GraphQL type Organization.
+// The GraphQL type's documentation follows.
+//
+// A First AML customer organization. [DOC] seed 004 (me) and [CODE]
+// (CaseInformation.organization); type name (inferred).
+type AccessibleOrganizationDetails struct {
+	// 32-hex id, e.g. "abc1234567894067a56d52412e600e7c"; CreateLiteCaseInput.organizationId. [DOC]
+	OrganizationId string `json:"organizationId"`
+	// The organization's name. [DOC]
+	Name string `json:"name"`
+	// The users of the organization, whose ids go into the create inputs'
+	// assignedUsers. [DOC] changelog
+	// https://docs.firstaml.com/changelog/2023-09-12-risk-assessment-workflow/
+	// (me { accessibleOrganizations { users { ... } offices { users } } }).
+	// Non-null list (inferred).
+	Users []UserDetails `json:"users"`
+	// The verification types the organization may use, for
+	// CreateCaseInput.individualVerificationType. [DOC] field name
+	// (reference/providers.md, audit); element type VerificationType and the
+	// non-null list are (inferred).
+	IndividualVerificationTypes []VerificationType `json:"individualVerificationTypes"`
+	// The verification type used when a case names none. [DOC] `{
+	// verificationTypeId name }`; nullable (inferred: an organization may have
+	// no default).
+	DefaultIndividualVerificationType *VerificationType `json:"defaultIndividualVerificationType"`
+	// The organization's offices; empty if it has none. [DOC]
+	Offices []OfficeDetails `json:"offices"`
+}
+
+// GetOrganizationId returns AccessibleOrganizationDetails.OrganizationId, and is useful for accessing the field via an interface.
+func (v *AccessibleOrganizationDetails) GetOrganizationId() string { return v.OrganizationId }
+
+// GetName returns AccessibleOrganizationDetails.Name, and is useful for accessing the field via an interface.
+func (v *AccessibleOrganizationDetails) GetName() string { return v.Name }
+
+// GetUsers returns AccessibleOrganizationDetails.Users, and is useful for accessing the field via an interface.
+func (v *AccessibleOrganizationDetails) GetUsers() []UserDetails { return v.Users }
+
+// GetIndividualVerificationTypes returns AccessibleOrganizationDetails.IndividualVerificationTypes, and is useful for accessing the field via an interface.
+func (v *AccessibleOrganizationDetails) GetIndividualVerificationTypes() []VerificationType {
+	return v.IndividualVerificationTypes
+}
+
+// GetDefaultIndividualVerificationType returns AccessibleOrganizationDetails.DefaultIndividualVerificationType, and is useful for accessing the field via an interface.
+func (v *AccessibleOrganizationDetails) GetDefaultIndividualVerificationType() *VerificationType {
+	return v.DefaultIndividualVerificationType
+}
+
+// GetOffices returns AccessibleOrganizationDetails.Offices, and is useful for accessing the field via an interface.
+func (v *AccessibleOrganizationDetails) GetOffices() []OfficeDetails { return v.Offices }
+
+// AddWebhookSubscriptionTargetResponse is returned by AddWebhookSubscriptionTarget on success.
+type AddWebhookSubscriptionTargetResponse struct {
+	// Add an organization or office target to a subscription "without
+	// recreating the subscription". Required scope: api-management. [DOC] the
+	// mutation's name, scope and purpose
+	// (https://docs.firstaml.com/docs/webhooks/); input and result (inferred).
+	AddWebhookSubscriptionTarget WebhookSubscriptionResult `json:"-"`
+}
+
+// GetAddWebhookSubscriptionTarget returns AddWebhookSubscriptionTargetResponse.AddWebhookSubscriptionTarget, and is useful for accessing the field via an interface.
+func (v *AddWebhookSubscriptionTargetResponse) GetAddWebhookSubscriptionTarget() WebhookSubscriptionResult {
+	return v.AddWebhookSubscriptionTarget
+}
+
+func (v *AddWebhookSubscriptionTargetResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*AddWebhookSubscriptionTargetResponse
+		AddWebhookSubscriptionTarget json.RawMessage `json:"addWebhookSubscriptionTarget"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.AddWebhookSubscriptionTargetResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.AddWebhookSubscriptionTarget
+		src := firstPass.AddWebhookSubscriptionTarget
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalWebhookSubscriptionResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal AddWebhookSubscriptionTargetResponse.AddWebhookSubscriptionTarget: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalAddWebhookSubscriptionTargetResponse struct {
+	AddWebhookSubscriptionTarget json.RawMessage `json:"addWebhookSubscriptionTarget"`
+}
+
+func (v *AddWebhookSubscriptionTargetResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *AddWebhookSubscriptionTargetResponse) __premarshalJSON() (*__premarshalAddWebhookSubscriptionTargetResponse, error) {
+	var retval __premarshalAddWebhookSubscriptionTargetResponse
+
+	{
+
+		dst := &retval.AddWebhookSubscriptionTarget
+		src := v.AddWebhookSubscriptionTarget
+		var err error
+		*dst, err = __marshalWebhookSubscriptionResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal AddWebhookSubscriptionTargetResponse.AddWebhookSubscriptionTarget: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// A postal address, as input. (inferred) The fields of the Address output
+// [CODE], with the country as its ISO 3166-1 alpha-2 code.
+type AddressInput struct {
+	// (inferred)
+	Address1 *string `json:"address1,omitempty"`
+	// (inferred)
+	Address2 *string `json:"address2,omitempty"`
+	// (inferred)
+	City *string `json:"city,omitempty"`
+	// State, province or region. (inferred)
+	Region *string `json:"region,omitempty"`
+	// (inferred)
+	PostCode *string `json:"postCode,omitempty"`
+	// ISO 3166-1 alpha-2, e.g. "NZ", like Country.CCA2. (inferred)
+	Country *string `json:"country,omitempty"`
+}
+
+// GetAddress1 returns AddressInput.Address1, and is useful for accessing the field via an interface.
+func (v *AddressInput) GetAddress1() *string { return v.Address1 }
+
+// GetAddress2 returns AddressInput.Address2, and is useful for accessing the field via an interface.
+func (v *AddressInput) GetAddress2() *string { return v.Address2 }
+
+// GetCity returns AddressInput.City, and is useful for accessing the field via an interface.
+func (v *AddressInput) GetCity() *string { return v.City }
+
+// GetRegion returns AddressInput.Region, and is useful for accessing the field via an interface.
+func (v *AddressInput) GetRegion() *string { return v.Region }
+
+// GetPostCode returns AddressInput.PostCode, and is useful for accessing the field via an interface.
+func (v *AddressInput) GetPostCode() *string { return v.PostCode }
+
+// GetCountry returns AddressInput.Country, and is useful for accessing the field via an interface.
+func (v *AddressInput) GetCountry() *string { return v.Country }
+
 // CaseDetailsResponse is returned by CaseDetails on success.
 type CaseDetailsResponse struct {
 	// One case by id. [DOC + CODE] Returns CaseInformation, or ValidationErrors
@@ -436,24 +599,261 @@ func (v *CaseDetailsResultValidationErrors) __premarshalJSON() (*__premarshalCas
 	return &retval, nil
 }
 
-// The state a new case starts in. [DOC] SUBMIT_TO_FIRST_AML; the enum's name
-// and its other value are (inferred).
-type CaseInitialState string
+// CaseDocumentsResponse is returned by CaseDocuments on success.
+type CaseDocumentsResponse struct {
+	// One case by id. [DOC + CODE] Returns CaseInformation, or ValidationErrors
+	// when the case id is unknown or not accessible to the client. The
+	// ValidationErrors member is [CODE]: the third-party caseDetails query spreads
+	// `... on ValidationErrors` here, which GraphQL validation only allows on a
+	// possible type; that it is used for not-found is (inferred). Null is allowed
+	// by the schema but the fake never returns it.
+	CaseDetails CaseDocumentsResult `json:"-"`
+}
 
-const (
-	// Submit the case to First AML straight away. Requires at least one
-	// individual with isCaseContact: true. [DOC]
-	CaseInitialStateSubmitToFirstAml CaseInitialState = "SUBMIT_TO_FIRST_AML"
-	// (inferred) Keep the case as a draft in the organization's workspace. The
-	// docs call SUBMIT_TO_FIRST_AML an example ("e.g.") and make a rule specific
-	// to it, so another value exists; the UI's "Draft" case status suggests this
-	// one. Unverified: do not rely on it against production.
-	CaseInitialStateDraft CaseInitialState = "DRAFT"
-)
+// GetCaseDetails returns CaseDocumentsResponse.CaseDetails, and is useful for accessing the field via an interface.
+func (v *CaseDocumentsResponse) GetCaseDetails() CaseDocumentsResult { return v.CaseDetails }
 
-var AllCaseInitialState = []CaseInitialState{
-	CaseInitialStateSubmitToFirstAml,
-	CaseInitialStateDraft,
+func (v *CaseDocumentsResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CaseDocumentsResponse
+		CaseDetails json.RawMessage `json:"caseDetails"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CaseDocumentsResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.CaseDetails
+		src := firstPass.CaseDetails
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalCaseDocumentsResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal CaseDocumentsResponse.CaseDetails: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalCaseDocumentsResponse struct {
+	CaseDetails json.RawMessage `json:"caseDetails"`
+}
+
+func (v *CaseDocumentsResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CaseDocumentsResponse) __premarshalJSON() (*__premarshalCaseDocumentsResponse, error) {
+	var retval __premarshalCaseDocumentsResponse
+
+	{
+
+		dst := &retval.CaseDetails
+		src := v.CaseDetails
+		var err error
+		*dst, err = __marshalCaseDocumentsResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal CaseDocumentsResponse.CaseDetails: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// CaseDocumentsResult includes the requested fields of the GraphQL interface CaseDetailsResult.
+//
+// CaseDocumentsResult is implemented by the following types:
+// CaseDocumentsResultCaseInformation
+// CaseDocumentsResultValidationErrors
+// The GraphQL type's documentation follows.
+//
+// What caseDetails returns. [DOC] a union with CaseInformation; the
+// ValidationErrors member is [CODE] (see Query.caseDetails); the name is
+// (inferred).
+type CaseDocumentsResult interface {
+	implementsGraphQLInterfaceCaseDocumentsResult()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() string
+}
+
+func (v *CaseDocumentsResultCaseInformation) implementsGraphQLInterfaceCaseDocumentsResult()  {}
+func (v *CaseDocumentsResultValidationErrors) implementsGraphQLInterfaceCaseDocumentsResult() {}
+
+func __unmarshalCaseDocumentsResult(b []byte, v *CaseDocumentsResult) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "CaseInformation":
+		*v = new(CaseDocumentsResultCaseInformation)
+		return json.Unmarshal(b, *v)
+	case "ValidationErrors":
+		*v = new(CaseDocumentsResultValidationErrors)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing CaseDetailsResult.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for CaseDocumentsResult: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalCaseDocumentsResult(v *CaseDocumentsResult) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *CaseDocumentsResultCaseInformation:
+		typename = "CaseInformation"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*CaseDocumentsResultCaseInformation
+		}{typename, v}
+		return json.Marshal(result)
+	case *CaseDocumentsResultValidationErrors:
+		typename = "ValidationErrors"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalCaseDocumentsResultValidationErrors
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for CaseDocumentsResult: "%T"`, v)
+	}
+}
+
+// CaseDocumentsResultCaseInformation includes the requested fields of the GraphQL type CaseInformation.
+// The GraphQL type's documentation follows.
+//
+// A case. [DOC + CODE] fields from the caseDetails and createCaseForIndividuals
+// selections in the docs and third-party code.
+type CaseDocumentsResultCaseInformation struct {
+	Typename string `json:"__typename"`
+	// The case id, as taken by caseDetails(caseId:). [DOC + CODE]
+	CaseId string `json:"caseId"`
+	// The case's own documents. [DOC] "Individuals, Entities and Cases can all
+	// have a list of associated documents"
+	// (https://docs.firstaml.com/docs/documents/); nullability (inferred).
+	Documents []DocumentFiles `json:"documents"`
+	// The individuals on the case. [CODE]
+	Individuals []IndividualDocuments `json:"individuals"`
+	// The entities (companies, trusts, ...) on the case. [DOC]
+	Entities []EntityDocuments `json:"entities"`
+}
+
+// GetTypename returns CaseDocumentsResultCaseInformation.Typename, and is useful for accessing the field via an interface.
+func (v *CaseDocumentsResultCaseInformation) GetTypename() string { return v.Typename }
+
+// GetCaseId returns CaseDocumentsResultCaseInformation.CaseId, and is useful for accessing the field via an interface.
+func (v *CaseDocumentsResultCaseInformation) GetCaseId() string { return v.CaseId }
+
+// GetDocuments returns CaseDocumentsResultCaseInformation.Documents, and is useful for accessing the field via an interface.
+func (v *CaseDocumentsResultCaseInformation) GetDocuments() []DocumentFiles { return v.Documents }
+
+// GetIndividuals returns CaseDocumentsResultCaseInformation.Individuals, and is useful for accessing the field via an interface.
+func (v *CaseDocumentsResultCaseInformation) GetIndividuals() []IndividualDocuments {
+	return v.Individuals
+}
+
+// GetEntities returns CaseDocumentsResultCaseInformation.Entities, and is useful for accessing the field via an interface.
+func (v *CaseDocumentsResultCaseInformation) GetEntities() []EntityDocuments { return v.Entities }
+
+// CaseDocumentsResultValidationErrors includes the requested fields of the GraphQL type ValidationErrors.
+// The GraphQL type's documentation follows.
+//
+// Business validation failures, returned in-band with HTTP 200. [DOC]
+type CaseDocumentsResultValidationErrors struct {
+	Typename            string `json:"__typename"`
+	ValidationErrorList `json:"-"`
+}
+
+// GetTypename returns CaseDocumentsResultValidationErrors.Typename, and is useful for accessing the field via an interface.
+func (v *CaseDocumentsResultValidationErrors) GetTypename() string { return v.Typename }
+
+// GetErrors returns CaseDocumentsResultValidationErrors.Errors, and is useful for accessing the field via an interface.
+func (v *CaseDocumentsResultValidationErrors) GetErrors() []ValidationError {
+	return v.ValidationErrorList.Errors
+}
+
+func (v *CaseDocumentsResultValidationErrors) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CaseDocumentsResultValidationErrors
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CaseDocumentsResultValidationErrors = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ValidationErrorList)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCaseDocumentsResultValidationErrors struct {
+	Typename string `json:"__typename"`
+
+	Errors []ValidationError `json:"errors"`
+}
+
+func (v *CaseDocumentsResultValidationErrors) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CaseDocumentsResultValidationErrors) __premarshalJSON() (*__premarshalCaseDocumentsResultValidationErrors, error) {
+	var retval __premarshalCaseDocumentsResultValidationErrors
+
+	retval.Typename = v.Typename
+	retval.Errors = v.ValidationErrorList.Errors
+	return &retval, nil
 }
 
 // CaseOrganization includes the requested fields of the GraphQL type Organization.
@@ -492,6 +892,339 @@ func (v *CaseParticipants) GetCaseRequestor() *CaseUser { return v.CaseRequestor
 // GetCaseLead returns CaseParticipants.CaseLead, and is useful for accessing the field via an interface.
 func (v *CaseParticipants) GetCaseLead() *CaseUser { return v.CaseLead }
 
+// CaseResult includes the requested fields of the GraphQL interface CaseResult.
+//
+// CaseResult is implemented by the following types:
+// CaseResultCaseInformation
+// CaseResultValidationErrors
+// The GraphQL type's documentation follows.
+//
+// What the case workflow mutations (submitCase, completeCase,
+// escalateLiteCase) return: the case in its new state, or why the change was
+// refused. (inferred) By analogy with CreateCaseResult; the union's name is
+// (inferred).
+type CaseResult interface {
+	implementsGraphQLInterfaceCaseResult()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() string
+}
+
+func (v *CaseResultCaseInformation) implementsGraphQLInterfaceCaseResult()  {}
+func (v *CaseResultValidationErrors) implementsGraphQLInterfaceCaseResult() {}
+
+func __unmarshalCaseResult(b []byte, v *CaseResult) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "CaseInformation":
+		*v = new(CaseResultCaseInformation)
+		return json.Unmarshal(b, *v)
+	case "ValidationErrors":
+		*v = new(CaseResultValidationErrors)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing CaseResult.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for CaseResult: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalCaseResult(v *CaseResult) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *CaseResultCaseInformation:
+		typename = "CaseInformation"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalCaseResultCaseInformation
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *CaseResultValidationErrors:
+		typename = "ValidationErrors"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalCaseResultValidationErrors
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for CaseResult: "%T"`, v)
+	}
+}
+
+// CaseResultCaseInformation includes the requested fields of the GraphQL type CaseInformation.
+// The GraphQL type's documentation follows.
+//
+// A case. [DOC + CODE] fields from the caseDetails and createCaseForIndividuals
+// selections in the docs and third-party code.
+type CaseResultCaseInformation struct {
+	Typename    string `json:"__typename"`
+	CaseSummary `json:"-"`
+}
+
+// GetTypename returns CaseResultCaseInformation.Typename, and is useful for accessing the field via an interface.
+func (v *CaseResultCaseInformation) GetTypename() string { return v.Typename }
+
+// GetCaseId returns CaseResultCaseInformation.CaseId, and is useful for accessing the field via an interface.
+func (v *CaseResultCaseInformation) GetCaseId() string { return v.CaseSummary.CaseId }
+
+// GetReference returns CaseResultCaseInformation.Reference, and is useful for accessing the field via an interface.
+func (v *CaseResultCaseInformation) GetReference() *string { return v.CaseSummary.Reference }
+
+// GetCaseStatus returns CaseResultCaseInformation.CaseStatus, and is useful for accessing the field via an interface.
+func (v *CaseResultCaseInformation) GetCaseStatus() string { return v.CaseSummary.CaseStatus }
+
+// GetCaseType returns CaseResultCaseInformation.CaseType, and is useful for accessing the field via an interface.
+func (v *CaseResultCaseInformation) GetCaseType() *string { return v.CaseSummary.CaseType }
+
+// GetName returns CaseResultCaseInformation.Name, and is useful for accessing the field via an interface.
+func (v *CaseResultCaseInformation) GetName() *string { return v.CaseSummary.Name }
+
+// GetTimeReceived returns CaseResultCaseInformation.TimeReceived, and is useful for accessing the field via an interface.
+func (v *CaseResultCaseInformation) GetTimeReceived() *string { return v.CaseSummary.TimeReceived }
+
+// GetUrls returns CaseResultCaseInformation.Urls, and is useful for accessing the field via an interface.
+func (v *CaseResultCaseInformation) GetUrls() *CaseUrls { return v.CaseSummary.Urls }
+
+// GetIndividuals returns CaseResultCaseInformation.Individuals, and is useful for accessing the field via an interface.
+func (v *CaseResultCaseInformation) GetIndividuals() []IndividualSummary {
+	return v.CaseSummary.Individuals
+}
+
+func (v *CaseResultCaseInformation) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CaseResultCaseInformation
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CaseResultCaseInformation = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.CaseSummary)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCaseResultCaseInformation struct {
+	Typename string `json:"__typename"`
+
+	CaseId string `json:"caseId"`
+
+	Reference *string `json:"reference"`
+
+	CaseStatus string `json:"caseStatus"`
+
+	CaseType *string `json:"caseType"`
+
+	Name *string `json:"name"`
+
+	TimeReceived *string `json:"timeReceived"`
+
+	Urls *CaseUrls `json:"urls"`
+
+	Individuals []IndividualSummary `json:"individuals"`
+}
+
+func (v *CaseResultCaseInformation) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CaseResultCaseInformation) __premarshalJSON() (*__premarshalCaseResultCaseInformation, error) {
+	var retval __premarshalCaseResultCaseInformation
+
+	retval.Typename = v.Typename
+	retval.CaseId = v.CaseSummary.CaseId
+	retval.Reference = v.CaseSummary.Reference
+	retval.CaseStatus = v.CaseSummary.CaseStatus
+	retval.CaseType = v.CaseSummary.CaseType
+	retval.Name = v.CaseSummary.Name
+	retval.TimeReceived = v.CaseSummary.TimeReceived
+	retval.Urls = v.CaseSummary.Urls
+	retval.Individuals = v.CaseSummary.Individuals
+	return &retval, nil
+}
+
+// CaseResultValidationErrors includes the requested fields of the GraphQL type ValidationErrors.
+// The GraphQL type's documentation follows.
+//
+// Business validation failures, returned in-band with HTTP 200. [DOC]
+type CaseResultValidationErrors struct {
+	Typename            string `json:"__typename"`
+	ValidationErrorList `json:"-"`
+}
+
+// GetTypename returns CaseResultValidationErrors.Typename, and is useful for accessing the field via an interface.
+func (v *CaseResultValidationErrors) GetTypename() string { return v.Typename }
+
+// GetErrors returns CaseResultValidationErrors.Errors, and is useful for accessing the field via an interface.
+func (v *CaseResultValidationErrors) GetErrors() []ValidationError {
+	return v.ValidationErrorList.Errors
+}
+
+func (v *CaseResultValidationErrors) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CaseResultValidationErrors
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CaseResultValidationErrors = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ValidationErrorList)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCaseResultValidationErrors struct {
+	Typename string `json:"__typename"`
+
+	Errors []ValidationError `json:"errors"`
+}
+
+func (v *CaseResultValidationErrors) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CaseResultValidationErrors) __premarshalJSON() (*__premarshalCaseResultValidationErrors, error) {
+	var retval __premarshalCaseResultValidationErrors
+
+	retval.Typename = v.Typename
+	retval.Errors = v.ValidationErrorList.Errors
+	return &retval, nil
+}
+
+// CaseRiskAssessmentResponse is returned by CaseRiskAssessment on success.
+type CaseRiskAssessmentResponse struct {
+	// One case by id. [DOC + CODE] Returns CaseInformation, or ValidationErrors
+	// when the case id is unknown or not accessible to the client. The
+	// ValidationErrors member is [CODE]: the third-party caseDetails query spreads
+	// `... on ValidationErrors` here, which GraphQL validation only allows on a
+	// possible type; that it is used for not-found is (inferred). Null is allowed
+	// by the schema but the fake never returns it.
+	CaseDetails RiskAssessmentResult `json:"-"`
+}
+
+// GetCaseDetails returns CaseRiskAssessmentResponse.CaseDetails, and is useful for accessing the field via an interface.
+func (v *CaseRiskAssessmentResponse) GetCaseDetails() RiskAssessmentResult { return v.CaseDetails }
+
+func (v *CaseRiskAssessmentResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CaseRiskAssessmentResponse
+		CaseDetails json.RawMessage `json:"caseDetails"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CaseRiskAssessmentResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.CaseDetails
+		src := firstPass.CaseDetails
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalRiskAssessmentResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal CaseRiskAssessmentResponse.CaseDetails: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalCaseRiskAssessmentResponse struct {
+	CaseDetails json.RawMessage `json:"caseDetails"`
+}
+
+func (v *CaseRiskAssessmentResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CaseRiskAssessmentResponse) __premarshalJSON() (*__premarshalCaseRiskAssessmentResponse, error) {
+	var retval __premarshalCaseRiskAssessmentResponse
+
+	{
+
+		dst := &retval.CaseDetails
+		src := v.CaseDetails
+		var err error
+		*dst, err = __marshalRiskAssessmentResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal CaseRiskAssessmentResponse.CaseDetails: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
 // CaseSummary is what the SDK reads of every case: its identity, status,
 // link and individuals. [DOC + CODE] (inferred selection)
 type CaseSummary struct {
@@ -499,10 +1232,11 @@ type CaseSummary struct {
 	CaseId string `json:"caseId"`
 	// The integrator's reference for the case. [CODE]
 	Reference *string `json:"reference"`
-	// The case status, e.g. IN_PROGRESS [CODE]. A String, not an enum: the full
-	// value set is not public (the help centre's UI statuses are Draft, In
-	// Progress, Ready for Review, Completed, Abandoned, Dormant, On Hold) and
-	// genqlient cannot decode enum values it does not know (inferred).
+	// The case status: DRAFT, IN_PROGRESS, READY_FOR_REVIEW or COMPLETED [DOC]
+	// (changelog
+	// https://docs.firstaml.com/changelog/2023-09-12-risk-assessment-workflow/).
+	// A String, not an enum: the help centre's UI also shows Abandoned, Dormant
+	// and On Hold, whose API spelling is not public (see the header).
 	CaseStatus string `json:"caseStatus"`
 	// The case type; values not public, so a String (inferred). [CODE]
 	CaseType *string `json:"caseType"`
@@ -571,9 +1305,272 @@ func (v *CaseUser) GetFullName() *string { return v.FullName }
 // GetEmailAddress returns CaseUser.EmailAddress, and is useful for accessing the field via an interface.
 func (v *CaseUser) GetEmailAddress() *string { return v.EmailAddress }
 
+// The level of customer due diligence requested. [DOC] the type name
+// (https://docs.firstaml.com/types/create-case-input/); its values are not
+// public: these are the three levels the AML/CFT regimes First AML serves
+// (New Zealand, Australia) define (inferred). Go callers can send any other
+// value by converting a string to CddLevel.
+type CddLevel string
+
+const (
+	// Simplified due diligence. (inferred value)
+	CddLevelSimplified CddLevel = "SIMPLIFIED"
+	// Standard due diligence. (inferred value)
+	CddLevelStandard CddLevel = "STANDARD"
+	// Enhanced due diligence. (inferred value)
+	CddLevelEnhanced CddLevel = "ENHANCED"
+)
+
+var AllCddLevel = []CddLevel{
+	CddLevelSimplified,
+	CddLevelStandard,
+	CddLevelEnhanced,
+}
+
+// CompleteCaseResponse is returned by CompleteCase on success.
+type CompleteCaseResponse struct {
+	// Move a case from READY_FOR_REVIEW to COMPLETED (the organization's
+	// compliance officer approved First AML's work). [DOC] changelog
+	// https://docs.firstaml.com/changelog/2023-09-12-risk-assessment-workflow/.
+	// The caseId argument and the CaseResult union are (inferred).
+	CompleteCase CaseResult `json:"-"`
+}
+
+// GetCompleteCase returns CompleteCaseResponse.CompleteCase, and is useful for accessing the field via an interface.
+func (v *CompleteCaseResponse) GetCompleteCase() CaseResult { return v.CompleteCase }
+
+func (v *CompleteCaseResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CompleteCaseResponse
+		CompleteCase json.RawMessage `json:"completeCase"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CompleteCaseResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.CompleteCase
+		src := firstPass.CompleteCase
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalCaseResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal CompleteCaseResponse.CompleteCase: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalCompleteCaseResponse struct {
+	CompleteCase json.RawMessage `json:"completeCase"`
+}
+
+func (v *CompleteCaseResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CompleteCaseResponse) __premarshalJSON() (*__premarshalCompleteCaseResponse, error) {
+	var retval __premarshalCompleteCaseResponse
+
+	{
+
+		dst := &retval.CompleteCase
+		src := v.CompleteCase
+		var err error
+		*dst, err = __marshalCaseResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal CompleteCaseResponse.CompleteCase: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// Contact details of a person leading or requesting a case. [DOC] the type
+// name and its use for lead and requestor
+// (https://docs.firstaml.com/types/create-case-input/); its fields are not
+// public: these mirror what caseDetails returns for caseLead and
+// caseRequestor (CaseUser, [CODE]) (inferred).
+type ContactDetailsInput struct {
+	// The person's full name. (inferred)
+	FullName *string `json:"fullName,omitempty"`
+	// The person's email address. (inferred)
+	EmailAddress *string `json:"emailAddress,omitempty"`
+}
+
+// GetFullName returns ContactDetailsInput.FullName, and is useful for accessing the field via an interface.
+func (v *ContactDetailsInput) GetFullName() *string { return v.FullName }
+
+// GetEmailAddress returns ContactDetailsInput.EmailAddress, and is useful for accessing the field via an interface.
+func (v *ContactDetailsInput) GetEmailAddress() *string { return v.EmailAddress }
+
+// Input of createCaseForEntities. (inferred) First AML documents the
+// mutation but not its input: this is the part of CreateCaseInput that
+// concerns an entity case (the root entity, new or existing, and the
+// individuals acting for it), with CreateCaseInput's names and types. The
+// type name follows createCaseForIndividuals' (inferred).
+type CreateCaseForEntitiesInput struct {
+	// As CreateCaseInput.organizationId. (inferred)
+	OrganizationId string `json:"organizationId"`
+	// As CreateCaseInput.officeId. (inferred)
+	OfficeId *string `json:"officeId,omitempty"`
+	// As CreateCaseInput.reference. (inferred)
+	Reference *string `json:"reference,omitempty"`
+	// As CreateCaseInput.name. (inferred)
+	Name *string `json:"name,omitempty"`
+	// As CreateCaseInput.initialState. (inferred)
+	InitialState InitialCaseState `json:"initialState"`
+	// As CreateCaseInput.assignedUsers. (inferred)
+	AssignedUsers []string `json:"assignedUsers,omitempty"`
+	// As CreateCaseInput.lead. (inferred)
+	Lead *ContactDetailsInput `json:"lead,omitempty"`
+	// As CreateCaseInput.requestor. (inferred)
+	Requestor *ContactDetailsInput `json:"requestor,omitempty"`
+	// The entity to verify; exactly one of rootEntity and existingRootEntity
+	// (inferred rule, enforced by the fake).
+	RootEntity *EntityDetailsInput `json:"rootEntity,omitempty"`
+	// An entity First AML already holds; see rootEntity. (inferred)
+	ExistingRootEntity *ExistingEntityDetailsInput `json:"existingRootEntity,omitempty"`
+	// Individuals of the entity to verify (directors, trustees, ...). (inferred)
+	Individuals []IndividualDetailsInput `json:"individuals,omitempty"`
+	// As CreateCaseInput.notes. (inferred)
+	Notes *string `json:"notes,omitempty"`
+}
+
+// GetOrganizationId returns CreateCaseForEntitiesInput.OrganizationId, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetOrganizationId() string { return v.OrganizationId }
+
+// GetOfficeId returns CreateCaseForEntitiesInput.OfficeId, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetOfficeId() *string { return v.OfficeId }
+
+// GetReference returns CreateCaseForEntitiesInput.Reference, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetReference() *string { return v.Reference }
+
+// GetName returns CreateCaseForEntitiesInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetName() *string { return v.Name }
+
+// GetInitialState returns CreateCaseForEntitiesInput.InitialState, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetInitialState() InitialCaseState { return v.InitialState }
+
+// GetAssignedUsers returns CreateCaseForEntitiesInput.AssignedUsers, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetAssignedUsers() []string { return v.AssignedUsers }
+
+// GetLead returns CreateCaseForEntitiesInput.Lead, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetLead() *ContactDetailsInput { return v.Lead }
+
+// GetRequestor returns CreateCaseForEntitiesInput.Requestor, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetRequestor() *ContactDetailsInput { return v.Requestor }
+
+// GetRootEntity returns CreateCaseForEntitiesInput.RootEntity, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetRootEntity() *EntityDetailsInput { return v.RootEntity }
+
+// GetExistingRootEntity returns CreateCaseForEntitiesInput.ExistingRootEntity, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetExistingRootEntity() *ExistingEntityDetailsInput {
+	return v.ExistingRootEntity
+}
+
+// GetIndividuals returns CreateCaseForEntitiesInput.Individuals, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetIndividuals() []IndividualDetailsInput { return v.Individuals }
+
+// GetNotes returns CreateCaseForEntitiesInput.Notes, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesInput) GetNotes() *string { return v.Notes }
+
+// CreateCaseForEntitiesResponse is returned by CreateCaseForEntities on success.
+type CreateCaseForEntitiesResponse struct {
+	// Create a case for an entity (a company, a trust, ...) and its
+	// individuals. [DOC] the mutation's name (reference/providers.md section 4);
+	// its input is not public, see CreateCaseForEntitiesInput (inferred).
+	CreateCaseForEntities CreateCaseResult `json:"-"`
+}
+
+// GetCreateCaseForEntities returns CreateCaseForEntitiesResponse.CreateCaseForEntities, and is useful for accessing the field via an interface.
+func (v *CreateCaseForEntitiesResponse) GetCreateCaseForEntities() CreateCaseResult {
+	return v.CreateCaseForEntities
+}
+
+func (v *CreateCaseForEntitiesResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateCaseForEntitiesResponse
+		CreateCaseForEntities json.RawMessage `json:"createCaseForEntities"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateCaseForEntitiesResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.CreateCaseForEntities
+		src := firstPass.CreateCaseForEntities
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalCreateCaseResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal CreateCaseForEntitiesResponse.CreateCaseForEntities: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalCreateCaseForEntitiesResponse struct {
+	CreateCaseForEntities json.RawMessage `json:"createCaseForEntities"`
+}
+
+func (v *CreateCaseForEntitiesResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateCaseForEntitiesResponse) __premarshalJSON() (*__premarshalCreateCaseForEntitiesResponse, error) {
+	var retval __premarshalCreateCaseForEntitiesResponse
+
+	{
+
+		dst := &retval.CreateCaseForEntities
+		src := v.CreateCaseForEntities
+		var err error
+		*dst, err = __marshalCreateCaseResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal CreateCaseForEntitiesResponse.CreateCaseForEntities: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
 // Input of createCaseForIndividuals. [CODE] organizationId, initialState,
-// individuals; [DOC] (help article) officeId, reference, name, assignedUsers,
-// lead, requestor.
+// individuals; [DOC] (help article 69000874979) officeId, reference, name,
+// assignedUsers, lead, requestor, with lead and requestor as contact details
+// (the shape of CreateCaseInput's). The type name is [CODE].
 type CreateCaseForIndividualsInput struct {
 	// Organization.organizationId from me.accessibleOrganizations. [CODE]
 	OrganizationId string `json:"organizationId"`
@@ -585,16 +1582,19 @@ type CreateCaseForIndividualsInput struct {
 	// The case name. [DOC]
 	Name *string `json:"name,omitempty"`
 	// The initial state; SUBMIT_TO_FIRST_AML requires at least one individual
-	// with isCaseContact: true. Optional (inferred). [CODE + DOC]
-	InitialState *CaseInitialState `json:"initialState,omitempty"`
-	// Users to assign to the case; element type (a user id or email address) is (inferred). [DOC]
+	// with isCaseContact: true [CODE + DOC]. Nullable here (inferred), although
+	// the help article lists it as mandatory and CreateCaseInput makes it
+	// non-null: set it.
+	InitialState *InitialCaseState `json:"initialState,omitempty"`
+	// The ids of the users to assign, from me's organization and office users
+	// (User.id). [DOC] changelog 2023-09-12.
 	AssignedUsers []string `json:"assignedUsers,omitempty"`
-	// The case lead; a user id or email address (inferred). [DOC]
-	Lead *string `json:"lead,omitempty"`
-	// The case requestor; a user id or email address (inferred). [DOC]
-	Requestor *string `json:"requestor,omitempty"`
+	// The contact details of the person leading the case. [DOC] as CreateCaseInput.lead.
+	Lead *ContactDetailsInput `json:"lead,omitempty"`
+	// The contact details of the person requesting the case. [DOC] as CreateCaseInput.requestor.
+	Requestor *ContactDetailsInput `json:"requestor,omitempty"`
 	// The individuals on the case. [CODE]
-	Individuals []IndividualInput `json:"individuals"`
+	Individuals []IndividualDetailsInput `json:"individuals"`
 }
 
 // GetOrganizationId returns CreateCaseForIndividualsInput.OrganizationId, and is useful for accessing the field via an interface.
@@ -610,19 +1610,21 @@ func (v *CreateCaseForIndividualsInput) GetReference() *string { return v.Refere
 func (v *CreateCaseForIndividualsInput) GetName() *string { return v.Name }
 
 // GetInitialState returns CreateCaseForIndividualsInput.InitialState, and is useful for accessing the field via an interface.
-func (v *CreateCaseForIndividualsInput) GetInitialState() *CaseInitialState { return v.InitialState }
+func (v *CreateCaseForIndividualsInput) GetInitialState() *InitialCaseState { return v.InitialState }
 
 // GetAssignedUsers returns CreateCaseForIndividualsInput.AssignedUsers, and is useful for accessing the field via an interface.
 func (v *CreateCaseForIndividualsInput) GetAssignedUsers() []string { return v.AssignedUsers }
 
 // GetLead returns CreateCaseForIndividualsInput.Lead, and is useful for accessing the field via an interface.
-func (v *CreateCaseForIndividualsInput) GetLead() *string { return v.Lead }
+func (v *CreateCaseForIndividualsInput) GetLead() *ContactDetailsInput { return v.Lead }
 
 // GetRequestor returns CreateCaseForIndividualsInput.Requestor, and is useful for accessing the field via an interface.
-func (v *CreateCaseForIndividualsInput) GetRequestor() *string { return v.Requestor }
+func (v *CreateCaseForIndividualsInput) GetRequestor() *ContactDetailsInput { return v.Requestor }
 
 // GetIndividuals returns CreateCaseForIndividualsInput.Individuals, and is useful for accessing the field via an interface.
-func (v *CreateCaseForIndividualsInput) GetIndividuals() []IndividualInput { return v.Individuals }
+func (v *CreateCaseForIndividualsInput) GetIndividuals() []IndividualDetailsInput {
+	return v.Individuals
+}
 
 // CreateCaseForIndividualsResponse is returned by CreateCaseForIndividuals on success.
 type CreateCaseForIndividualsResponse struct {
@@ -694,6 +1696,200 @@ func (v *CreateCaseForIndividualsResponse) __premarshalJSON() (*__premarshalCrea
 		if err != nil {
 			return nil, fmt.Errorf(
 				"unable to marshal CreateCaseForIndividualsResponse.CreateCaseForIndividuals: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// Input of createCase, every field as First AML documents it (names, types
+// and nullability): https://docs.firstaml.com/types/create-case-input/.
+type CreateCaseInput struct {
+	// Unique ID of the Organization to add the case to. [DOC]
+	OrganizationId string `json:"organizationId"`
+	// Unique ID of the Office to add the case to. If the organization has one or
+	// more offices, the office is required (and must be omitted if it has
+	// none, changelog 2022-02-17). [DOC]
+	OfficeId *string `json:"officeId,omitempty"`
+	// Client-assigned reference for this case. [DOC]
+	Reference *string `json:"reference,omitempty"`
+	// An optional name to assign to the case. [DOC]
+	Name *string `json:"name,omitempty"`
+	// The state of the case after creation. [DOC]
+	InitialState InitialCaseState `json:"initialState"`
+	// Whether to trigger the eligible checks of the verification type when the
+	// case is created. [DOC]
+	RunVerificationChecks RunVerificationChecks `json:"runVerificationChecks"`
+	// The type of verification applicable to this case; the organization's default when null (inferred). [DOC]
+	IndividualVerificationType *VerificationTypeInput `json:"individualVerificationType,omitempty"`
+	// The users to assign to the case: User.id values from me. [DOC] (changelog 2023-09-12)
+	AssignedUsers []string `json:"assignedUsers,omitempty"`
+	// The contact details of the person leading the case. [DOC]
+	Lead *ContactDetailsInput `json:"lead,omitempty"`
+	// The contact details of the person requesting the case. [DOC]
+	Requestor *ContactDetailsInput `json:"requestor,omitempty"`
+	// The individuals requiring verification in this case. [DOC]
+	Individuals []IndividualDetailsInput `json:"individuals"`
+	// The root entity requiring verification in this case. [DOC]
+	RootEntity *EntityDetailsInput `json:"rootEntity,omitempty"`
+	// The existing root entity requiring verification in this case. [DOC]
+	ExistingRootEntity *ExistingEntityDetailsInput `json:"existingRootEntity,omitempty"`
+	// The optional level of CDD requested for this case. [DOC]
+	CddLevel *CddLevel `json:"cddLevel,omitempty"`
+	// The assessed level of risk for this AML case. [DOC]
+	RiskAssessment *RiskAssessment `json:"riskAssessment,omitempty"`
+	// Value of the transaction. [DOC]
+	TransactionValue json.Number `json:"transactionValue,omitempty"`
+	// The captured activity, e.g. Residential sale. [DOC]
+	CapturedActivity *string `json:"capturedActivity,omitempty"`
+	// More details of the who, what and why, e.g. Returning clients selling family home. [DOC]
+	Nature *string `json:"nature,omitempty"`
+	// The purpose of the activity, e.g. Downsizing. [DOC]
+	Purpose *string `json:"purpose,omitempty"`
+	// Notes for the case. [DOC]
+	Notes *string `json:"notes,omitempty"`
+}
+
+// GetOrganizationId returns CreateCaseInput.OrganizationId, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetOrganizationId() string { return v.OrganizationId }
+
+// GetOfficeId returns CreateCaseInput.OfficeId, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetOfficeId() *string { return v.OfficeId }
+
+// GetReference returns CreateCaseInput.Reference, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetReference() *string { return v.Reference }
+
+// GetName returns CreateCaseInput.Name, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetName() *string { return v.Name }
+
+// GetInitialState returns CreateCaseInput.InitialState, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetInitialState() InitialCaseState { return v.InitialState }
+
+// GetRunVerificationChecks returns CreateCaseInput.RunVerificationChecks, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetRunVerificationChecks() RunVerificationChecks {
+	return v.RunVerificationChecks
+}
+
+// GetIndividualVerificationType returns CreateCaseInput.IndividualVerificationType, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetIndividualVerificationType() *VerificationTypeInput {
+	return v.IndividualVerificationType
+}
+
+// GetAssignedUsers returns CreateCaseInput.AssignedUsers, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetAssignedUsers() []string { return v.AssignedUsers }
+
+// GetLead returns CreateCaseInput.Lead, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetLead() *ContactDetailsInput { return v.Lead }
+
+// GetRequestor returns CreateCaseInput.Requestor, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetRequestor() *ContactDetailsInput { return v.Requestor }
+
+// GetIndividuals returns CreateCaseInput.Individuals, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetIndividuals() []IndividualDetailsInput { return v.Individuals }
+
+// GetRootEntity returns CreateCaseInput.RootEntity, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetRootEntity() *EntityDetailsInput { return v.RootEntity }
+
+// GetExistingRootEntity returns CreateCaseInput.ExistingRootEntity, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetExistingRootEntity() *ExistingEntityDetailsInput {
+	return v.ExistingRootEntity
+}
+
+// GetCddLevel returns CreateCaseInput.CddLevel, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetCddLevel() *CddLevel { return v.CddLevel }
+
+// GetRiskAssessment returns CreateCaseInput.RiskAssessment, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetRiskAssessment() *RiskAssessment { return v.RiskAssessment }
+
+// GetTransactionValue returns CreateCaseInput.TransactionValue, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetTransactionValue() json.Number { return v.TransactionValue }
+
+// GetCapturedActivity returns CreateCaseInput.CapturedActivity, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetCapturedActivity() *string { return v.CapturedActivity }
+
+// GetNature returns CreateCaseInput.Nature, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetNature() *string { return v.Nature }
+
+// GetPurpose returns CreateCaseInput.Purpose, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetPurpose() *string { return v.Purpose }
+
+// GetNotes returns CreateCaseInput.Notes, and is useful for accessing the field via an interface.
+func (v *CreateCaseInput) GetNotes() *string { return v.Notes }
+
+// CreateCaseResponse is returned by CreateCase on success.
+type CreateCaseResponse struct {
+	// Create a case with every option First AML documents: individuals, a new or
+	// existing root entity, the verification type, whether to run the checks at
+	// once, and the AML profile (CDD level, risk, transaction value, captured
+	// activity, nature, purpose). [DOC] the input at
+	// https://docs.firstaml.com/types/create-case-input/ and the changelogs
+	// 2023-01-09 and 2024-06-04 listed in reference/providers.md (audit);
+	// returns CreateCaseResult like every create mutation
+	// (https://docs.firstaml.com/docs/validation/). Non-null result (inferred,
+	// as for the other create mutations).
+	CreateCase CreateCaseResult `json:"-"`
+}
+
+// GetCreateCase returns CreateCaseResponse.CreateCase, and is useful for accessing the field via an interface.
+func (v *CreateCaseResponse) GetCreateCase() CreateCaseResult { return v.CreateCase }
+
+func (v *CreateCaseResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateCaseResponse
+		CreateCase json.RawMessage `json:"createCase"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateCaseResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.CreateCase
+		src := firstPass.CreateCase
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalCreateCaseResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal CreateCaseResponse.CreateCase: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalCreateCaseResponse struct {
+	CreateCase json.RawMessage `json:"createCase"`
+}
+
+func (v *CreateCaseResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateCaseResponse) __premarshalJSON() (*__premarshalCreateCaseResponse, error) {
+	var retval __premarshalCreateCaseResponse
+
+	{
+
+		dst := &retval.CreateCase
+		src := v.CreateCase
+		var err error
+		*dst, err = __marshalCreateCaseResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal CreateCaseResponse.CreateCase: %w", err)
 		}
 	}
 	return &retval, nil
@@ -962,8 +2158,10 @@ type CreateLiteCaseInput struct {
 	Reference *string `json:"reference,omitempty"`
 	// The case name. [DOC]
 	Name *string `json:"name,omitempty"`
-	// The initial state, e.g. SUBMIT_TO_FIRST_AML; optional, server default not documented (inferred). [DOC]
-	InitialState *CaseInitialState `json:"initialState,omitempty"`
+	// The initial state, e.g. SUBMIT_TO_FIRST_AML [DOC]. Nullable here
+	// (inferred; the changelog's example sets it, and First AML's help article
+	// on case creation lists initialState as mandatory: set it).
+	InitialState *InitialCaseState `json:"initialState,omitempty"`
 	// Organization.organizationId from me.accessibleOrganizations. [DOC]
 	OrganizationId string `json:"organizationId"`
 	// Office.key. Required if the organization has offices, and must be omitted
@@ -980,7 +2178,7 @@ func (v *CreateLiteCaseInput) GetReference() *string { return v.Reference }
 func (v *CreateLiteCaseInput) GetName() *string { return v.Name }
 
 // GetInitialState returns CreateLiteCaseInput.InitialState, and is useful for accessing the field via an interface.
-func (v *CreateLiteCaseInput) GetInitialState() *CaseInitialState { return v.InitialState }
+func (v *CreateLiteCaseInput) GetInitialState() *InitialCaseState { return v.InitialState }
 
 // GetOrganizationId returns CreateLiteCaseInput.OrganizationId, and is useful for accessing the field via an interface.
 func (v *CreateLiteCaseInput) GetOrganizationId() string { return v.OrganizationId }
@@ -1064,6 +2262,656 @@ func (v *CreateLiteCaseResponse) __premarshalJSON() (*__premarshalCreateLiteCase
 	return &retval, nil
 }
 
+// Input of createWebhookSubscription. (inferred) The docs name the mutation
+// and say what a subscription is: a https URL, event types, an organization
+// and optionally some of its offices (https://docs.firstaml.com/docs/webhooks/).
+type CreateWebhookSubscriptionInput struct {
+	// The https URL to POST deliveries to; http is refused. [DOC] https only.
+	Url string `json:"url"`
+	// The event types to deliver, as the payloads spell them: CaseCreated,
+	// CaseStatusUpdated, PdfUpdated, VerificationReportGenerated,
+	// UnwrapStatusUpdated [DOC]. Strings (inferred), so a type First AML adds
+	// needs no SDK release.
+	EventTypes []string `json:"eventTypes"`
+	// The organizations (and offices) whose events to deliver. (inferred)
+	Targets []WebhookTargetInput `json:"targets"`
+}
+
+// GetUrl returns CreateWebhookSubscriptionInput.Url, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionInput) GetUrl() string { return v.Url }
+
+// GetEventTypes returns CreateWebhookSubscriptionInput.EventTypes, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionInput) GetEventTypes() []string { return v.EventTypes }
+
+// GetTargets returns CreateWebhookSubscriptionInput.Targets, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionInput) GetTargets() []WebhookTargetInput { return v.Targets }
+
+// CreateWebhookSubscriptionResponse is returned by CreateWebhookSubscription on success.
+type CreateWebhookSubscriptionResponse struct {
+	// Subscribe a https URL to webhook events of organizations (or some of
+	// their offices). Required scope: api-management. [DOC] the mutation's
+	// name, the scope, https only, organization and office targets
+	// (https://docs.firstaml.com/docs/webhooks/); the input and the result are
+	// (inferred).
+	CreateWebhookSubscription CreateWebhookSubscriptionResult `json:"-"`
+}
+
+// GetCreateWebhookSubscription returns CreateWebhookSubscriptionResponse.CreateWebhookSubscription, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionResponse) GetCreateWebhookSubscription() CreateWebhookSubscriptionResult {
+	return v.CreateWebhookSubscription
+}
+
+func (v *CreateWebhookSubscriptionResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateWebhookSubscriptionResponse
+		CreateWebhookSubscription json.RawMessage `json:"createWebhookSubscription"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateWebhookSubscriptionResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.CreateWebhookSubscription
+		src := firstPass.CreateWebhookSubscription
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalCreateWebhookSubscriptionResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal CreateWebhookSubscriptionResponse.CreateWebhookSubscription: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalCreateWebhookSubscriptionResponse struct {
+	CreateWebhookSubscription json.RawMessage `json:"createWebhookSubscription"`
+}
+
+func (v *CreateWebhookSubscriptionResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateWebhookSubscriptionResponse) __premarshalJSON() (*__premarshalCreateWebhookSubscriptionResponse, error) {
+	var retval __premarshalCreateWebhookSubscriptionResponse
+
+	{
+
+		dst := &retval.CreateWebhookSubscription
+		src := v.CreateWebhookSubscription
+		var err error
+		*dst, err = __marshalCreateWebhookSubscriptionResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal CreateWebhookSubscriptionResponse.CreateWebhookSubscription: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// CreateWebhookSubscriptionResult includes the requested fields of the GraphQL interface WebhookSubscriptionResult.
+//
+// CreateWebhookSubscriptionResult is implemented by the following types:
+// CreateWebhookSubscriptionResultValidationErrors
+// CreateWebhookSubscriptionResultWebhookSubscription
+// The GraphQL type's documentation follows.
+//
+// What createWebhookSubscription and the target mutations return: the
+// subscription, or the validation errors (e.g. a URL that is not https).
+// (inferred) By analogy with CreateCaseResult.
+type CreateWebhookSubscriptionResult interface {
+	implementsGraphQLInterfaceCreateWebhookSubscriptionResult()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() string
+}
+
+func (v *CreateWebhookSubscriptionResultValidationErrors) implementsGraphQLInterfaceCreateWebhookSubscriptionResult() {
+}
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) implementsGraphQLInterfaceCreateWebhookSubscriptionResult() {
+}
+
+func __unmarshalCreateWebhookSubscriptionResult(b []byte, v *CreateWebhookSubscriptionResult) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ValidationErrors":
+		*v = new(CreateWebhookSubscriptionResultValidationErrors)
+		return json.Unmarshal(b, *v)
+	case "WebhookSubscription":
+		*v = new(CreateWebhookSubscriptionResultWebhookSubscription)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing WebhookSubscriptionResult.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for CreateWebhookSubscriptionResult: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalCreateWebhookSubscriptionResult(v *CreateWebhookSubscriptionResult) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *CreateWebhookSubscriptionResultValidationErrors:
+		typename = "ValidationErrors"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalCreateWebhookSubscriptionResultValidationErrors
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *CreateWebhookSubscriptionResultWebhookSubscription:
+		typename = "WebhookSubscription"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalCreateWebhookSubscriptionResultWebhookSubscription
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for CreateWebhookSubscriptionResult: "%T"`, v)
+	}
+}
+
+// CreateWebhookSubscriptionResultValidationErrors includes the requested fields of the GraphQL type ValidationErrors.
+// The GraphQL type's documentation follows.
+//
+// Business validation failures, returned in-band with HTTP 200. [DOC]
+type CreateWebhookSubscriptionResultValidationErrors struct {
+	Typename            string `json:"__typename"`
+	ValidationErrorList `json:"-"`
+}
+
+// GetTypename returns CreateWebhookSubscriptionResultValidationErrors.Typename, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionResultValidationErrors) GetTypename() string { return v.Typename }
+
+// GetErrors returns CreateWebhookSubscriptionResultValidationErrors.Errors, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionResultValidationErrors) GetErrors() []ValidationError {
+	return v.ValidationErrorList.Errors
+}
+
+func (v *CreateWebhookSubscriptionResultValidationErrors) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateWebhookSubscriptionResultValidationErrors
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateWebhookSubscriptionResultValidationErrors = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ValidationErrorList)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateWebhookSubscriptionResultValidationErrors struct {
+	Typename string `json:"__typename"`
+
+	Errors []ValidationError `json:"errors"`
+}
+
+func (v *CreateWebhookSubscriptionResultValidationErrors) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateWebhookSubscriptionResultValidationErrors) __premarshalJSON() (*__premarshalCreateWebhookSubscriptionResultValidationErrors, error) {
+	var retval __premarshalCreateWebhookSubscriptionResultValidationErrors
+
+	retval.Typename = v.Typename
+	retval.Errors = v.ValidationErrorList.Errors
+	return &retval, nil
+}
+
+// CreateWebhookSubscriptionResultWebhookSubscription includes the requested fields of the GraphQL type WebhookSubscription.
+// The GraphQL type's documentation follows.
+//
+// A webhook subscription: where First AML POSTs which events, for which
+// organizations and offices. [DOC] the concept
+// (https://docs.firstaml.com/docs/webhooks/); the type and its field names
+// are (inferred).
+type CreateWebhookSubscriptionResultWebhookSubscription struct {
+	Typename                   string `json:"__typename"`
+	WebhookSubscriptionDetails `json:"-"`
+	// The base64 verifier token key that signs deliveries (x-faml-signature).
+	// [DOC] "When your webhook is registered we will provide you with a
+	// verifier token key"; that it comes back in createWebhookSubscription's
+	// result, and only there (null elsewhere), is (inferred). A secret: store
+	// it like a password.
+	VerifierTokenKey *string `json:"verifierTokenKey"`
+}
+
+// GetTypename returns CreateWebhookSubscriptionResultWebhookSubscription.Typename, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) GetTypename() string { return v.Typename }
+
+// GetVerifierTokenKey returns CreateWebhookSubscriptionResultWebhookSubscription.VerifierTokenKey, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) GetVerifierTokenKey() *string {
+	return v.VerifierTokenKey
+}
+
+// GetWebhookSubscriptionId returns CreateWebhookSubscriptionResultWebhookSubscription.WebhookSubscriptionId, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) GetWebhookSubscriptionId() string {
+	return v.WebhookSubscriptionDetails.WebhookSubscriptionId
+}
+
+// GetUrl returns CreateWebhookSubscriptionResultWebhookSubscription.Url, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) GetUrl() string {
+	return v.WebhookSubscriptionDetails.Url
+}
+
+// GetEventTypes returns CreateWebhookSubscriptionResultWebhookSubscription.EventTypes, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) GetEventTypes() []string {
+	return v.WebhookSubscriptionDetails.EventTypes
+}
+
+// GetTargets returns CreateWebhookSubscriptionResultWebhookSubscription.Targets, and is useful for accessing the field via an interface.
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) GetTargets() []WebhookSubscriptionTarget {
+	return v.WebhookSubscriptionDetails.Targets
+}
+
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*CreateWebhookSubscriptionResultWebhookSubscription
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.CreateWebhookSubscriptionResultWebhookSubscription = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WebhookSubscriptionDetails)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalCreateWebhookSubscriptionResultWebhookSubscription struct {
+	Typename string `json:"__typename"`
+
+	VerifierTokenKey *string `json:"verifierTokenKey"`
+
+	WebhookSubscriptionId string `json:"webhookSubscriptionId"`
+
+	Url string `json:"url"`
+
+	EventTypes []string `json:"eventTypes"`
+
+	Targets []WebhookSubscriptionTarget `json:"targets"`
+}
+
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) __premarshalJSON() (*__premarshalCreateWebhookSubscriptionResultWebhookSubscription, error) {
+	var retval __premarshalCreateWebhookSubscriptionResultWebhookSubscription
+
+	retval.Typename = v.Typename
+	retval.VerifierTokenKey = v.VerifierTokenKey
+	retval.WebhookSubscriptionId = v.WebhookSubscriptionDetails.WebhookSubscriptionId
+	retval.Url = v.WebhookSubscriptionDetails.Url
+	retval.EventTypes = v.WebhookSubscriptionDetails.EventTypes
+	retval.Targets = v.WebhookSubscriptionDetails.Targets
+	return &retval, nil
+}
+
+// DeleteWebhookSubscriptionResponse is returned by DeleteWebhookSubscription on success.
+type DeleteWebhookSubscriptionResponse struct {
+	// Delete a webhook subscription. Required scope: api-management. [DOC] the
+	// mutation's name and scope (https://docs.firstaml.com/docs/webhooks/); the
+	// argument and the result are (inferred).
+	DeleteWebhookSubscription DeleteWebhookSubscriptionResult `json:"-"`
+}
+
+// GetDeleteWebhookSubscription returns DeleteWebhookSubscriptionResponse.DeleteWebhookSubscription, and is useful for accessing the field via an interface.
+func (v *DeleteWebhookSubscriptionResponse) GetDeleteWebhookSubscription() DeleteWebhookSubscriptionResult {
+	return v.DeleteWebhookSubscription
+}
+
+func (v *DeleteWebhookSubscriptionResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteWebhookSubscriptionResponse
+		DeleteWebhookSubscription json.RawMessage `json:"deleteWebhookSubscription"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteWebhookSubscriptionResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.DeleteWebhookSubscription
+		src := firstPass.DeleteWebhookSubscription
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalDeleteWebhookSubscriptionResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal DeleteWebhookSubscriptionResponse.DeleteWebhookSubscription: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalDeleteWebhookSubscriptionResponse struct {
+	DeleteWebhookSubscription json.RawMessage `json:"deleteWebhookSubscription"`
+}
+
+func (v *DeleteWebhookSubscriptionResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteWebhookSubscriptionResponse) __premarshalJSON() (*__premarshalDeleteWebhookSubscriptionResponse, error) {
+	var retval __premarshalDeleteWebhookSubscriptionResponse
+
+	{
+
+		dst := &retval.DeleteWebhookSubscription
+		src := v.DeleteWebhookSubscription
+		var err error
+		*dst, err = __marshalDeleteWebhookSubscriptionResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal DeleteWebhookSubscriptionResponse.DeleteWebhookSubscription: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// DeleteWebhookSubscriptionResult includes the requested fields of the GraphQL interface DeleteWebhookSubscriptionResult.
+//
+// DeleteWebhookSubscriptionResult is implemented by the following types:
+// DeleteWebhookSubscriptionResultDeletedWebhookSubscription
+// DeleteWebhookSubscriptionResultValidationErrors
+// The GraphQL type's documentation follows.
+//
+// What deleteWebhookSubscription returns. (inferred)
+type DeleteWebhookSubscriptionResult interface {
+	implementsGraphQLInterfaceDeleteWebhookSubscriptionResult()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() string
+}
+
+func (v *DeleteWebhookSubscriptionResultDeletedWebhookSubscription) implementsGraphQLInterfaceDeleteWebhookSubscriptionResult() {
+}
+func (v *DeleteWebhookSubscriptionResultValidationErrors) implementsGraphQLInterfaceDeleteWebhookSubscriptionResult() {
+}
+
+func __unmarshalDeleteWebhookSubscriptionResult(b []byte, v *DeleteWebhookSubscriptionResult) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "DeletedWebhookSubscription":
+		*v = new(DeleteWebhookSubscriptionResultDeletedWebhookSubscription)
+		return json.Unmarshal(b, *v)
+	case "ValidationErrors":
+		*v = new(DeleteWebhookSubscriptionResultValidationErrors)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing DeleteWebhookSubscriptionResult.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for DeleteWebhookSubscriptionResult: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalDeleteWebhookSubscriptionResult(v *DeleteWebhookSubscriptionResult) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *DeleteWebhookSubscriptionResultDeletedWebhookSubscription:
+		typename = "DeletedWebhookSubscription"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*DeleteWebhookSubscriptionResultDeletedWebhookSubscription
+		}{typename, v}
+		return json.Marshal(result)
+	case *DeleteWebhookSubscriptionResultValidationErrors:
+		typename = "ValidationErrors"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalDeleteWebhookSubscriptionResultValidationErrors
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for DeleteWebhookSubscriptionResult: "%T"`, v)
+	}
+}
+
+// DeleteWebhookSubscriptionResultDeletedWebhookSubscription includes the requested fields of the GraphQL type DeletedWebhookSubscription.
+// The GraphQL type's documentation follows.
+//
+// A subscription that deleteWebhookSubscription removed. (inferred)
+type DeleteWebhookSubscriptionResultDeletedWebhookSubscription struct {
+	Typename string `json:"__typename"`
+	// The id of the deleted subscription. (inferred)
+	WebhookSubscriptionId string `json:"webhookSubscriptionId"`
+}
+
+// GetTypename returns DeleteWebhookSubscriptionResultDeletedWebhookSubscription.Typename, and is useful for accessing the field via an interface.
+func (v *DeleteWebhookSubscriptionResultDeletedWebhookSubscription) GetTypename() string {
+	return v.Typename
+}
+
+// GetWebhookSubscriptionId returns DeleteWebhookSubscriptionResultDeletedWebhookSubscription.WebhookSubscriptionId, and is useful for accessing the field via an interface.
+func (v *DeleteWebhookSubscriptionResultDeletedWebhookSubscription) GetWebhookSubscriptionId() string {
+	return v.WebhookSubscriptionId
+}
+
+// DeleteWebhookSubscriptionResultValidationErrors includes the requested fields of the GraphQL type ValidationErrors.
+// The GraphQL type's documentation follows.
+//
+// Business validation failures, returned in-band with HTTP 200. [DOC]
+type DeleteWebhookSubscriptionResultValidationErrors struct {
+	Typename            string `json:"__typename"`
+	ValidationErrorList `json:"-"`
+}
+
+// GetTypename returns DeleteWebhookSubscriptionResultValidationErrors.Typename, and is useful for accessing the field via an interface.
+func (v *DeleteWebhookSubscriptionResultValidationErrors) GetTypename() string { return v.Typename }
+
+// GetErrors returns DeleteWebhookSubscriptionResultValidationErrors.Errors, and is useful for accessing the field via an interface.
+func (v *DeleteWebhookSubscriptionResultValidationErrors) GetErrors() []ValidationError {
+	return v.ValidationErrorList.Errors
+}
+
+func (v *DeleteWebhookSubscriptionResultValidationErrors) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*DeleteWebhookSubscriptionResultValidationErrors
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.DeleteWebhookSubscriptionResultValidationErrors = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ValidationErrorList)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalDeleteWebhookSubscriptionResultValidationErrors struct {
+	Typename string `json:"__typename"`
+
+	Errors []ValidationError `json:"errors"`
+}
+
+func (v *DeleteWebhookSubscriptionResultValidationErrors) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *DeleteWebhookSubscriptionResultValidationErrors) __premarshalJSON() (*__premarshalDeleteWebhookSubscriptionResultValidationErrors, error) {
+	var retval __premarshalDeleteWebhookSubscriptionResultValidationErrors
+
+	retval.Typename = v.Typename
+	retval.Errors = v.ValidationErrorList.Errors
+	return &retval, nil
+}
+
+// DocumentFile includes the requested fields of the GraphQL type DocumentFile.
+// The GraphQL type's documentation follows.
+//
+// A file of a document. [DOC] `files { documentId fileExtension fileTitle
+// contentsUrl }` (https://docs.firstaml.com/docs/documents/) and [CODE]
+// fileType; type name (inferred).
+type DocumentFile struct {
+	// The id of the document the file belongs to. [DOC + CODE]
+	DocumentId *string `json:"documentId"`
+	// The file's type; values not public. [CODE]
+	FileType *string `json:"fileType"`
+	// e.g. "jpg" or "pdf" (inferred examples). [DOC + CODE]
+	FileExtension *string `json:"fileExtension"`
+	// [DOC + CODE]
+	FileTitle *string `json:"fileTitle"`
+	// Where to GET the file's contents: with the bearer token, as for /graphql;
+	// the answer may be a 30x redirect to storage, which must be followed
+	// without the Authorization header. [DOC]
+	// https://docs.firstaml.com/docs/documents/. An absolute URL (inferred).
+	ContentsUrl *string `json:"contentsUrl"`
+}
+
+// GetDocumentId returns DocumentFile.DocumentId, and is useful for accessing the field via an interface.
+func (v *DocumentFile) GetDocumentId() *string { return v.DocumentId }
+
+// GetFileType returns DocumentFile.FileType, and is useful for accessing the field via an interface.
+func (v *DocumentFile) GetFileType() *string { return v.FileType }
+
+// GetFileExtension returns DocumentFile.FileExtension, and is useful for accessing the field via an interface.
+func (v *DocumentFile) GetFileExtension() *string { return v.FileExtension }
+
+// GetFileTitle returns DocumentFile.FileTitle, and is useful for accessing the field via an interface.
+func (v *DocumentFile) GetFileTitle() *string { return v.FileTitle }
+
+// GetContentsUrl returns DocumentFile.ContentsUrl, and is useful for accessing the field via an interface.
+func (v *DocumentFile) GetContentsUrl() *string { return v.ContentsUrl }
+
+// DocumentFiles is a document and its files. [DOC]
+// https://docs.firstaml.com/docs/documents/ ({ type files { documentId
+// fileExtension fileTitle contentsUrl } }) and [CODE] fileType.
+type DocumentFiles struct {
+	// The document type (passport, driver licence, ...); values not public. [DOC + CODE]
+	Type *string `json:"type"`
+	// Uploaded files. [CODE]
+	Files []DocumentFile `json:"files"`
+}
+
+// GetType returns DocumentFiles.Type, and is useful for accessing the field via an interface.
+func (v *DocumentFiles) GetType() *string { return v.Type }
+
+// GetFiles returns DocumentFiles.Files, and is useful for accessing the field via an interface.
+func (v *DocumentFiles) GetFiles() []DocumentFile { return v.Files }
+
 // Entity includes the requested fields of the GraphQL type Entity.
 // The GraphQL type's documentation follows.
 //
@@ -1082,6 +2930,47 @@ func (v *Entity) GetLegalName() *string { return v.LegalName }
 // GetUrls returns Entity.Urls, and is useful for accessing the field via an interface.
 func (v *Entity) GetUrls() *EntityUrls { return v.Urls }
 
+// A new entity to verify. [DOC] the type name (CreateCaseInput.rootEntity);
+// its fields are not public (inferred): the legal name and one of First AML's
+// entity types, whose list is not public either (help article 69000874979:
+// "ensure that your companies and organisations are mapped to our supported
+// Entity Types").
+type EntityDetailsInput struct {
+	// The entity's legal name. (inferred)
+	LegalName string `json:"legalName"`
+	// The entity type, e.g. a company or a trust; values not public. (inferred)
+	EntityType string `json:"entityType"`
+	// The company or trust registration number, if any. (inferred)
+	RegistrationNumber *string `json:"registrationNumber,omitempty"`
+}
+
+// GetLegalName returns EntityDetailsInput.LegalName, and is useful for accessing the field via an interface.
+func (v *EntityDetailsInput) GetLegalName() string { return v.LegalName }
+
+// GetEntityType returns EntityDetailsInput.EntityType, and is useful for accessing the field via an interface.
+func (v *EntityDetailsInput) GetEntityType() string { return v.EntityType }
+
+// GetRegistrationNumber returns EntityDetailsInput.RegistrationNumber, and is useful for accessing the field via an interface.
+func (v *EntityDetailsInput) GetRegistrationNumber() *string { return v.RegistrationNumber }
+
+// EntityDocuments includes the requested fields of the GraphQL type Entity.
+// The GraphQL type's documentation follows.
+//
+// A non-person party on a case. [DOC] `entities { legalName urls { view } … }`
+// (the rest is cut off in the public copy); type name (inferred).
+type EntityDocuments struct {
+	// The entity's legal name. [DOC]
+	LegalName *string `json:"legalName"`
+	// The entity's documents. [DOC] https://docs.firstaml.com/docs/documents/; nullability (inferred).
+	Documents []DocumentFiles `json:"documents"`
+}
+
+// GetLegalName returns EntityDocuments.LegalName, and is useful for accessing the field via an interface.
+func (v *EntityDocuments) GetLegalName() *string { return v.LegalName }
+
+// GetDocuments returns EntityDocuments.Documents, and is useful for accessing the field via an interface.
+func (v *EntityDocuments) GetDocuments() []DocumentFiles { return v.Documents }
+
 // EntityUrls includes the requested fields of the GraphQL type EntityUrls.
 // The GraphQL type's documentation follows.
 //
@@ -1094,39 +2983,170 @@ type EntityUrls struct {
 // GetView returns EntityUrls.View, and is useful for accessing the field via an interface.
 func (v *EntityUrls) GetView() *string { return v.View }
 
-// An individual of createCaseForIndividuals. [CODE]; type name (inferred).
-type IndividualInput struct {
+// EscalateLiteCaseResponse is returned by EscalateLiteCase on success.
+type EscalateLiteCaseResponse struct {
+	// Escalate a lite case to First AML: a lite case in DRAFT or IN_PROGRESS is
+	// submitted to First AML (SUBMIT_TO_FIRST_AML) as a standard case for
+	// investigation, e.g. after a "Consider" or "Fail" result. [DOC] the
+	// mutation and the state change (reference/providers.md, audit: changelogs
+	// 2023-01-09 and 2024-06-04); the help centre's "Lite case escalation"
+	// (https://support.firstaml.com/support/solutions/articles/69000827478)
+	// for why. The caseId argument and the CaseResult union are (inferred);
+	// the fake escalates the case in place (it keeps its id and becomes
+	// IN_PROGRESS), while the help centre describes the UI creating a new
+	// standard case, so do not rely on the id staying the same.
+	EscalateLiteCase CaseResult `json:"-"`
+}
+
+// GetEscalateLiteCase returns EscalateLiteCaseResponse.EscalateLiteCase, and is useful for accessing the field via an interface.
+func (v *EscalateLiteCaseResponse) GetEscalateLiteCase() CaseResult { return v.EscalateLiteCase }
+
+func (v *EscalateLiteCaseResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*EscalateLiteCaseResponse
+		EscalateLiteCase json.RawMessage `json:"escalateLiteCase"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.EscalateLiteCaseResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.EscalateLiteCase
+		src := firstPass.EscalateLiteCase
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalCaseResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal EscalateLiteCaseResponse.EscalateLiteCase: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalEscalateLiteCaseResponse struct {
+	EscalateLiteCase json.RawMessage `json:"escalateLiteCase"`
+}
+
+func (v *EscalateLiteCaseResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *EscalateLiteCaseResponse) __premarshalJSON() (*__premarshalEscalateLiteCaseResponse, error) {
+	var retval __premarshalEscalateLiteCaseResponse
+
+	{
+
+		dst := &retval.EscalateLiteCase
+		src := v.EscalateLiteCase
+		var err error
+		*dst, err = __marshalCaseResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal EscalateLiteCaseResponse.EscalateLiteCase: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// An entity First AML already holds. [DOC] the type name
+// (CreateCaseInput.existingRootEntity); its field is (inferred) from the help
+// article: "Each new individual or entity is assigned a unique ID. This ID
+// must be included in every request related to an existing client".
+type ExistingEntityDetailsInput struct {
+	// The entity's id (as in VerificationReportGenerated's entityId). (inferred)
+	EntityId string `json:"entityId"`
+}
+
+// GetEntityId returns ExistingEntityDetailsInput.EntityId, and is useful for accessing the field via an interface.
+func (v *ExistingEntityDetailsInput) GetEntityId() string { return v.EntityId }
+
+// An individual of a case to create. [DOC] the type name
+// (CreateCaseInput.individuals, https://docs.firstaml.com/types/create-case-input/);
+// [CODE] legalName, preferredName, emailAddress, phoneNumber,
+// needsVerification, isCaseContact; [DOC] (help article 69000874979)
+// preferredName, emailAddress, phoneNumber, needsVerification, isCaseContact.
+// dateOfBirth and address are (inferred) from createCase's note that "some
+// checks may require specific information (eg Address or DoB)".
+type IndividualDetailsInput struct {
 	// [CODE]
 	LegalName *NameInput `json:"legalName,omitempty"`
-	// [CODE]
+	// [CODE + DOC]
 	PreferredName *NameInput `json:"preferredName,omitempty"`
 	// Email address; a case contact needs an email address or a phone number. [CODE + DOC]
 	EmailAddress *string `json:"emailAddress,omitempty"`
 	// Phone number; a case contact needs an email address or a phone number. [CODE + DOC]
 	PhoneNumber *string `json:"phoneNumber,omitempty"`
-	// Whether the individual must be verified. [CODE]
+	// Whether the individual must be verified. [CODE + DOC]
 	NeedsVerification *bool `json:"needsVerification,omitempty"`
 	// Whether the individual is the case contact; null means false. [CODE + DOC]
 	IsCaseContact *bool `json:"isCaseContact,omitempty"`
+	// Date of birth, YYYY-MM-DD (inferred name and format).
+	DateOfBirth *string `json:"dateOfBirth,omitempty"`
+	// Residential address (inferred name and shape, after Individual.address).
+	Address *AddressInput `json:"address,omitempty"`
 }
 
-// GetLegalName returns IndividualInput.LegalName, and is useful for accessing the field via an interface.
-func (v *IndividualInput) GetLegalName() *NameInput { return v.LegalName }
+// GetLegalName returns IndividualDetailsInput.LegalName, and is useful for accessing the field via an interface.
+func (v *IndividualDetailsInput) GetLegalName() *NameInput { return v.LegalName }
 
-// GetPreferredName returns IndividualInput.PreferredName, and is useful for accessing the field via an interface.
-func (v *IndividualInput) GetPreferredName() *NameInput { return v.PreferredName }
+// GetPreferredName returns IndividualDetailsInput.PreferredName, and is useful for accessing the field via an interface.
+func (v *IndividualDetailsInput) GetPreferredName() *NameInput { return v.PreferredName }
 
-// GetEmailAddress returns IndividualInput.EmailAddress, and is useful for accessing the field via an interface.
-func (v *IndividualInput) GetEmailAddress() *string { return v.EmailAddress }
+// GetEmailAddress returns IndividualDetailsInput.EmailAddress, and is useful for accessing the field via an interface.
+func (v *IndividualDetailsInput) GetEmailAddress() *string { return v.EmailAddress }
 
-// GetPhoneNumber returns IndividualInput.PhoneNumber, and is useful for accessing the field via an interface.
-func (v *IndividualInput) GetPhoneNumber() *string { return v.PhoneNumber }
+// GetPhoneNumber returns IndividualDetailsInput.PhoneNumber, and is useful for accessing the field via an interface.
+func (v *IndividualDetailsInput) GetPhoneNumber() *string { return v.PhoneNumber }
 
-// GetNeedsVerification returns IndividualInput.NeedsVerification, and is useful for accessing the field via an interface.
-func (v *IndividualInput) GetNeedsVerification() *bool { return v.NeedsVerification }
+// GetNeedsVerification returns IndividualDetailsInput.NeedsVerification, and is useful for accessing the field via an interface.
+func (v *IndividualDetailsInput) GetNeedsVerification() *bool { return v.NeedsVerification }
 
-// GetIsCaseContact returns IndividualInput.IsCaseContact, and is useful for accessing the field via an interface.
-func (v *IndividualInput) GetIsCaseContact() *bool { return v.IsCaseContact }
+// GetIsCaseContact returns IndividualDetailsInput.IsCaseContact, and is useful for accessing the field via an interface.
+func (v *IndividualDetailsInput) GetIsCaseContact() *bool { return v.IsCaseContact }
+
+// GetDateOfBirth returns IndividualDetailsInput.DateOfBirth, and is useful for accessing the field via an interface.
+func (v *IndividualDetailsInput) GetDateOfBirth() *string { return v.DateOfBirth }
+
+// GetAddress returns IndividualDetailsInput.Address, and is useful for accessing the field via an interface.
+func (v *IndividualDetailsInput) GetAddress() *AddressInput { return v.Address }
+
+// IndividualDocuments includes the requested fields of the GraphQL type Individual.
+// The GraphQL type's documentation follows.
+//
+// A person on a case. [CODE] field names; type name (inferred).
+type IndividualDocuments struct {
+	// The individual's id. [CODE]
+	IndividualId string `json:"individualId"`
+	// The preferred name. [CODE]
+	PreferredName *Name `json:"preferredName"`
+	// Identity and other documents. [CODE + DOC] (https://docs.firstaml.com/docs/documents/)
+	Documents []DocumentFiles `json:"documents"`
+}
+
+// GetIndividualId returns IndividualDocuments.IndividualId, and is useful for accessing the field via an interface.
+func (v *IndividualDocuments) GetIndividualId() string { return v.IndividualId }
+
+// GetPreferredName returns IndividualDocuments.PreferredName, and is useful for accessing the field via an interface.
+func (v *IndividualDocuments) GetPreferredName() *Name { return v.PreferredName }
+
+// GetDocuments returns IndividualDocuments.Documents, and is useful for accessing the field via an interface.
+func (v *IndividualDocuments) GetDocuments() []DocumentFiles { return v.Documents }
 
 // IndividualSummary is what the SDK reads of every individual on a case,
 // including the verification link to send them. [CODE] (inferred selection)
@@ -1264,6 +3284,28 @@ func (v *IndividualUrls) __premarshalJSON() (*__premarshalIndividualUrls, error)
 	return &retval, nil
 }
 
+// The state a new case starts in. [DOC] the name InitialCaseState, non-null
+// on CreateCaseInput (https://docs.firstaml.com/types/create-case-input/),
+// and the value SUBMIT_TO_FIRST_AML (changelog 2022-02-17); the other value
+// is (inferred).
+type InitialCaseState string
+
+const (
+	// Submit the case to First AML straight away. Requires at least one
+	// individual with isCaseContact: true. [DOC]
+	InitialCaseStateSubmitToFirstAml InitialCaseState = "SUBMIT_TO_FIRST_AML"
+	// (inferred) Keep the case as a draft in the organization's workspace. The
+	// docs call SUBMIT_TO_FIRST_AML an example ("e.g.") and make a rule specific
+	// to it, so another value exists; the UI's "Draft" case status suggests this
+	// one. Unverified: do not rely on it against production.
+	InitialCaseStateDraft InitialCaseState = "DRAFT"
+)
+
+var AllInitialCaseState = []InitialCaseState{
+	InitialCaseStateSubmitToFirstAml,
+	InitialCaseStateDraft,
+}
+
 // The individual of a lite case. [DOC] `individual { preferredName { firstName
 // lastName } emailAddress phoneNumber }`; type name (inferred).
 type LiteCaseIndividualInput struct {
@@ -1359,29 +3401,564 @@ func (v *Office) GetKey() string { return v.Key }
 // GetName returns Office.Name, and is useful for accessing the field via an interface.
 func (v *Office) GetName() string { return v.Name }
 
+// OfficeDetails includes the requested fields of the GraphQL type Office.
+// The GraphQL type's documentation follows.
+//
+// An office of an organization. [DOC] seed 004; type name (inferred).
+type OfficeDetails struct {
+	// A GUID, e.g. "abc12345-3476-4cf6-8491-bdd1272cf015"; the officeId of the create inputs. [DOC]
+	Key string `json:"key"`
+	// The office's name, e.g. "Auckland". [DOC]
+	Name string `json:"name"`
+	// The users of the office, whose ids go into the create inputs'
+	// assignedUsers. [DOC] changelog
+	// https://docs.firstaml.com/changelog/2023-09-12-risk-assessment-workflow/
+	// (me { accessibleOrganizations { users { ... } offices { users } } }).
+	// Non-null list (inferred).
+	Users []UserDetails `json:"users"`
+	// The verification types the office may use, for
+	// CreateCaseInput.individualVerificationType. [DOC] field name
+	// (reference/providers.md, audit); element type VerificationType and the
+	// non-null list are (inferred).
+	IndividualVerificationTypes []VerificationType `json:"individualVerificationTypes"`
+	// The verification type used when a case names none. [DOC] `{
+	// verificationTypeId name }`; nullable (inferred: an office may have no
+	// default).
+	DefaultIndividualVerificationType *VerificationType `json:"defaultIndividualVerificationType"`
+}
+
+// GetKey returns OfficeDetails.Key, and is useful for accessing the field via an interface.
+func (v *OfficeDetails) GetKey() string { return v.Key }
+
+// GetName returns OfficeDetails.Name, and is useful for accessing the field via an interface.
+func (v *OfficeDetails) GetName() string { return v.Name }
+
+// GetUsers returns OfficeDetails.Users, and is useful for accessing the field via an interface.
+func (v *OfficeDetails) GetUsers() []UserDetails { return v.Users }
+
+// GetIndividualVerificationTypes returns OfficeDetails.IndividualVerificationTypes, and is useful for accessing the field via an interface.
+func (v *OfficeDetails) GetIndividualVerificationTypes() []VerificationType {
+	return v.IndividualVerificationTypes
+}
+
+// GetDefaultIndividualVerificationType returns OfficeDetails.DefaultIndividualVerificationType, and is useful for accessing the field via an interface.
+func (v *OfficeDetails) GetDefaultIndividualVerificationType() *VerificationType {
+	return v.DefaultIndividualVerificationType
+}
+
+// OrganizationDetailsMe includes the requested fields of the GraphQL type Me.
+// The GraphQL type's documentation follows.
+//
+// The API client behind the token. [DOC] seed 004; type name (inferred).
+type OrganizationDetailsMe struct {
+	// Organizations the client can read cases of or submit cases for. [DOC]
+	AccessibleOrganizations []AccessibleOrganizationDetails `json:"accessibleOrganizations"`
+}
+
+// GetAccessibleOrganizations returns OrganizationDetailsMe.AccessibleOrganizations, and is useful for accessing the field via an interface.
+func (v *OrganizationDetailsMe) GetAccessibleOrganizations() []AccessibleOrganizationDetails {
+	return v.AccessibleOrganizations
+}
+
+// OrganizationDetailsResponse is returned by OrganizationDetails on success.
+type OrganizationDetailsResponse struct {
+	// The API client the token belongs to and the organizations it can act for.
+	// [DOC] seed 004 ("Testing your access token").
+	Me OrganizationDetailsMe `json:"me"`
+}
+
+// GetMe returns OrganizationDetailsResponse.Me, and is useful for accessing the field via an interface.
+func (v *OrganizationDetailsResponse) GetMe() OrganizationDetailsMe { return v.Me }
+
+// RemoveWebhookSubscriptionTargetResponse is returned by RemoveWebhookSubscriptionTarget on success.
+type RemoveWebhookSubscriptionTargetResponse struct {
+	// Remove an organization or office target from a subscription. Required
+	// scope: api-management. [DOC] as addWebhookSubscriptionTarget; input and
+	// result (inferred).
+	RemoveWebhookSubscriptionTarget WebhookSubscriptionResult `json:"-"`
+}
+
+// GetRemoveWebhookSubscriptionTarget returns RemoveWebhookSubscriptionTargetResponse.RemoveWebhookSubscriptionTarget, and is useful for accessing the field via an interface.
+func (v *RemoveWebhookSubscriptionTargetResponse) GetRemoveWebhookSubscriptionTarget() WebhookSubscriptionResult {
+	return v.RemoveWebhookSubscriptionTarget
+}
+
+func (v *RemoveWebhookSubscriptionTargetResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*RemoveWebhookSubscriptionTargetResponse
+		RemoveWebhookSubscriptionTarget json.RawMessage `json:"removeWebhookSubscriptionTarget"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.RemoveWebhookSubscriptionTargetResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.RemoveWebhookSubscriptionTarget
+		src := firstPass.RemoveWebhookSubscriptionTarget
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalWebhookSubscriptionResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal RemoveWebhookSubscriptionTargetResponse.RemoveWebhookSubscriptionTarget: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalRemoveWebhookSubscriptionTargetResponse struct {
+	RemoveWebhookSubscriptionTarget json.RawMessage `json:"removeWebhookSubscriptionTarget"`
+}
+
+func (v *RemoveWebhookSubscriptionTargetResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *RemoveWebhookSubscriptionTargetResponse) __premarshalJSON() (*__premarshalRemoveWebhookSubscriptionTargetResponse, error) {
+	var retval __premarshalRemoveWebhookSubscriptionTargetResponse
+
+	{
+
+		dst := &retval.RemoveWebhookSubscriptionTarget
+		src := v.RemoveWebhookSubscriptionTarget
+		var err error
+		*dst, err = __marshalWebhookSubscriptionResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal RemoveWebhookSubscriptionTargetResponse.RemoveWebhookSubscriptionTarget: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// The assessed level of risk of the case. [DOC] the type name
+// (https://docs.firstaml.com/types/create-case-input/); its values are not
+// public (inferred). Go callers can send any other value by converting a
+// string to RiskAssessment.
+type RiskAssessment string
+
+const (
+	// (inferred value)
+	RiskAssessmentLow RiskAssessment = "LOW"
+	// (inferred value)
+	RiskAssessmentMedium RiskAssessment = "MEDIUM"
+	// (inferred value)
+	RiskAssessmentHigh RiskAssessment = "HIGH"
+)
+
+var AllRiskAssessment = []RiskAssessment{
+	RiskAssessmentLow,
+	RiskAssessmentMedium,
+	RiskAssessmentHigh,
+}
+
+// RiskAssessmentAnswer includes the requested fields of the GraphQL type RiskAssessmentAnswer.
+// The GraphQL type's documentation follows.
+//
+// One answer of a risk assessment. [DOC] `answers { question score comment
+// evaluation }`; type name, scalar types and nullability (inferred).
+type RiskAssessmentAnswer struct {
+	// The question. [DOC]
+	Question string `json:"question"`
+	// The answer's score; a Float (inferred). [DOC]
+	Score *float64 `json:"score"`
+	// The assessor's comment. [DOC]
+	Comment *string `json:"comment"`
+	// The evaluation of the answer; values not public, so a String (inferred). [DOC]
+	Evaluation *string `json:"evaluation"`
+}
+
+// GetQuestion returns RiskAssessmentAnswer.Question, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentAnswer) GetQuestion() string { return v.Question }
+
+// GetScore returns RiskAssessmentAnswer.Score, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentAnswer) GetScore() *float64 { return v.Score }
+
+// GetComment returns RiskAssessmentAnswer.Comment, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentAnswer) GetComment() *string { return v.Comment }
+
+// GetEvaluation returns RiskAssessmentAnswer.Evaluation, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentAnswer) GetEvaluation() *string { return v.Evaluation }
+
+// RiskAssessmentResult includes the requested fields of the GraphQL interface CaseDetailsResult.
+//
+// RiskAssessmentResult is implemented by the following types:
+// RiskAssessmentResultCaseInformation
+// RiskAssessmentResultValidationErrors
+// The GraphQL type's documentation follows.
+//
+// What caseDetails returns. [DOC] a union with CaseInformation; the
+// ValidationErrors member is [CODE] (see Query.caseDetails); the name is
+// (inferred).
+type RiskAssessmentResult interface {
+	implementsGraphQLInterfaceRiskAssessmentResult()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() string
+}
+
+func (v *RiskAssessmentResultCaseInformation) implementsGraphQLInterfaceRiskAssessmentResult()  {}
+func (v *RiskAssessmentResultValidationErrors) implementsGraphQLInterfaceRiskAssessmentResult() {}
+
+func __unmarshalRiskAssessmentResult(b []byte, v *RiskAssessmentResult) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "CaseInformation":
+		*v = new(RiskAssessmentResultCaseInformation)
+		return json.Unmarshal(b, *v)
+	case "ValidationErrors":
+		*v = new(RiskAssessmentResultValidationErrors)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing CaseDetailsResult.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for RiskAssessmentResult: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalRiskAssessmentResult(v *RiskAssessmentResult) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *RiskAssessmentResultCaseInformation:
+		typename = "CaseInformation"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*RiskAssessmentResultCaseInformation
+		}{typename, v}
+		return json.Marshal(result)
+	case *RiskAssessmentResultValidationErrors:
+		typename = "ValidationErrors"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalRiskAssessmentResultValidationErrors
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for RiskAssessmentResult: "%T"`, v)
+	}
+}
+
+// RiskAssessmentResultCaseInformation includes the requested fields of the GraphQL type CaseInformation.
+// The GraphQL type's documentation follows.
+//
+// A case. [DOC + CODE] fields from the caseDetails and createCaseForIndividuals
+// selections in the docs and third-party code.
+type RiskAssessmentResultCaseInformation struct {
+	Typename string `json:"__typename"`
+	// The case id, as taken by caseDetails(caseId:). [DOC + CODE]
+	CaseId string `json:"caseId"`
+	// The organization's risk assessment questionnaire for the case, once
+	// submitted; null before. [DOC] changelog
+	// https://docs.firstaml.com/changelog/2023-09-12-risk-assessment-workflow/;
+	// nullability (inferred).
+	RiskAssessmentSubmission *RiskAssessmentSubmission `json:"riskAssessmentSubmission"`
+}
+
+// GetTypename returns RiskAssessmentResultCaseInformation.Typename, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentResultCaseInformation) GetTypename() string { return v.Typename }
+
+// GetCaseId returns RiskAssessmentResultCaseInformation.CaseId, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentResultCaseInformation) GetCaseId() string { return v.CaseId }
+
+// GetRiskAssessmentSubmission returns RiskAssessmentResultCaseInformation.RiskAssessmentSubmission, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentResultCaseInformation) GetRiskAssessmentSubmission() *RiskAssessmentSubmission {
+	return v.RiskAssessmentSubmission
+}
+
+// RiskAssessmentResultValidationErrors includes the requested fields of the GraphQL type ValidationErrors.
+// The GraphQL type's documentation follows.
+//
+// Business validation failures, returned in-band with HTTP 200. [DOC]
+type RiskAssessmentResultValidationErrors struct {
+	Typename            string `json:"__typename"`
+	ValidationErrorList `json:"-"`
+}
+
+// GetTypename returns RiskAssessmentResultValidationErrors.Typename, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentResultValidationErrors) GetTypename() string { return v.Typename }
+
+// GetErrors returns RiskAssessmentResultValidationErrors.Errors, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentResultValidationErrors) GetErrors() []ValidationError {
+	return v.ValidationErrorList.Errors
+}
+
+func (v *RiskAssessmentResultValidationErrors) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*RiskAssessmentResultValidationErrors
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.RiskAssessmentResultValidationErrors = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ValidationErrorList)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalRiskAssessmentResultValidationErrors struct {
+	Typename string `json:"__typename"`
+
+	Errors []ValidationError `json:"errors"`
+}
+
+func (v *RiskAssessmentResultValidationErrors) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *RiskAssessmentResultValidationErrors) __premarshalJSON() (*__premarshalRiskAssessmentResultValidationErrors, error) {
+	var retval __premarshalRiskAssessmentResultValidationErrors
+
+	retval.Typename = v.Typename
+	retval.Errors = v.ValidationErrorList.Errors
+	return &retval, nil
+}
+
+// RiskAssessmentSubmission includes the requested fields of the GraphQL type RiskAssessmentSubmission.
+// The GraphQL type's documentation follows.
+//
+// A submitted risk assessment questionnaire. [DOC] `riskAssessmentSubmission
+// { completedOn comment totalScore answers { question score comment
+// evaluation } }` (changelog 2023-09-12); type name, scalar types and
+// nullability (inferred).
+type RiskAssessmentSubmission struct {
+	// When it was completed; format not documented, so a String (inferred). [DOC]
+	CompletedOn *string `json:"completedOn"`
+	// The assessor's overall comment. [DOC]
+	Comment *string `json:"comment"`
+	// The total score; a Float so that whole and fractional scores both decode (inferred). [DOC]
+	TotalScore *float64 `json:"totalScore"`
+	// The answers, one per question. [DOC]
+	Answers []RiskAssessmentAnswer `json:"answers"`
+}
+
+// GetCompletedOn returns RiskAssessmentSubmission.CompletedOn, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentSubmission) GetCompletedOn() *string { return v.CompletedOn }
+
+// GetComment returns RiskAssessmentSubmission.Comment, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentSubmission) GetComment() *string { return v.Comment }
+
+// GetTotalScore returns RiskAssessmentSubmission.TotalScore, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentSubmission) GetTotalScore() *float64 { return v.TotalScore }
+
+// GetAnswers returns RiskAssessmentSubmission.Answers, and is useful for accessing the field via an interface.
+func (v *RiskAssessmentSubmission) GetAnswers() []RiskAssessmentAnswer { return v.Answers }
+
+// Whether createCase runs the verification checks of the case's
+// verification type at once. [DOC] the name and both values
+// (reference/providers.md, audit): "Triggers eligible checks for the selected
+// VerificationType when the case is created. Note that some checks may
+// require specific information (eg Address or DoB) ... If the VerificationType
+// requires an individual to complete an EIV, checks will be run when the EIV
+// form is completed" (https://docs.firstaml.com/types/create-case-input/).
+type RunVerificationChecks string
+
+const (
+	// Create the case without running checks. [DOC]
+	RunVerificationChecksDoNotRun RunVerificationChecks = "DO_NOT_RUN"
+	// Run every eligible check when the case is created. [DOC]
+	RunVerificationChecksRunAll RunVerificationChecks = "RUN_ALL"
+)
+
+var AllRunVerificationChecks = []RunVerificationChecks{
+	RunVerificationChecksDoNotRun,
+	RunVerificationChecksRunAll,
+}
+
+// SubmitCaseResponse is returned by SubmitCase on success.
+type SubmitCaseResponse struct {
+	// Move a case from DRAFT to IN_PROGRESS (submit it to First AML). [DOC]
+	// changelog https://docs.firstaml.com/changelog/2023-09-12-risk-assessment-workflow/.
+	// The caseId argument and the CaseResult union are (inferred); that a case
+	// without a reachable case contact cannot be submitted is [DOC] (changelog
+	// 2022-02-17 for SUBMIT_TO_FIRST_AML, and the help centre's draft cases).
+	SubmitCase CaseResult `json:"-"`
+}
+
+// GetSubmitCase returns SubmitCaseResponse.SubmitCase, and is useful for accessing the field via an interface.
+func (v *SubmitCaseResponse) GetSubmitCase() CaseResult { return v.SubmitCase }
+
+func (v *SubmitCaseResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*SubmitCaseResponse
+		SubmitCase json.RawMessage `json:"submitCase"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.SubmitCaseResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.SubmitCase
+		src := firstPass.SubmitCase
+		if len(src) != 0 && string(src) != "null" {
+			err = __unmarshalCaseResult(
+				src, dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal SubmitCaseResponse.SubmitCase: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalSubmitCaseResponse struct {
+	SubmitCase json.RawMessage `json:"submitCase"`
+}
+
+func (v *SubmitCaseResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *SubmitCaseResponse) __premarshalJSON() (*__premarshalSubmitCaseResponse, error) {
+	var retval __premarshalSubmitCaseResponse
+
+	{
+
+		dst := &retval.SubmitCase
+		src := v.SubmitCase
+		var err error
+		*dst, err = __marshalCaseResult(
+			&src)
+		if err != nil {
+			return nil, fmt.Errorf(
+				"unable to marshal SubmitCaseResponse.SubmitCase: %w", err)
+		}
+	}
+	return &retval, nil
+}
+
+// UserDetails is a user of an organization or office.
+// [DOC] changelog 2023-09-12 (fragment userDetails on User).
+type UserDetails struct {
+	// The user's id, for assignedUsers. [DOC]
+	Id string `json:"id"`
+	// The user's name. [DOC]
+	Name *string `json:"name"`
+	// The user's email address. [DOC]
+	EmailAddress *string `json:"emailAddress"`
+	// Whether the user is disabled (a disabled user cannot be assigned). [DOC]
+	Disabled bool `json:"disabled"`
+	// Whether the user may be assigned to cases. [DOC]
+	CanBeAssignedToCases bool `json:"canBeAssignedToCases"`
+}
+
+// GetId returns UserDetails.Id, and is useful for accessing the field via an interface.
+func (v *UserDetails) GetId() string { return v.Id }
+
+// GetName returns UserDetails.Name, and is useful for accessing the field via an interface.
+func (v *UserDetails) GetName() *string { return v.Name }
+
+// GetEmailAddress returns UserDetails.EmailAddress, and is useful for accessing the field via an interface.
+func (v *UserDetails) GetEmailAddress() *string { return v.EmailAddress }
+
+// GetDisabled returns UserDetails.Disabled, and is useful for accessing the field via an interface.
+func (v *UserDetails) GetDisabled() bool { return v.Disabled }
+
+// GetCanBeAssignedToCases returns UserDetails.CanBeAssignedToCases, and is useful for accessing the field via an interface.
+func (v *UserDetails) GetCanBeAssignedToCases() bool { return v.CanBeAssignedToCases }
+
 // ValidationError includes the requested fields of the GraphQL type ValidationError.
 // The GraphQL type's documentation follows.
 //
-// One validation failure. [DOC] `errors { message fieldPath }`; the type name
-// is (inferred).
+// One validation failure. [DOC] `errors { message fieldPath }`
+// (https://docs.firstaml.com/docs/validation/). The docs add that "each
+// error's type is given in __typename", which suggests several concrete error
+// types behind an interface; their names are not public, so this is one
+// object type (inferred name), and the operations select __typename so that
+// callers see the server's name for it.
 type ValidationError struct {
+	Typename string `json:"__typename"`
 	// A human-readable description of the failure. [DOC]
 	Message string `json:"message"`
-	// The input field that failed. [DOC] field name; its type is (inferred): a
-	// String (e.g. a dotted path into the input) rather than a list, since no
-	// example shows a value. Nullable for failures not tied to one field
-	// (inferred).
-	FieldPath *string `json:"fieldPath"`
+	// The input field that failed, as a path of field names and list indices,
+	// every element a string: ["individuals", "1", "emailAddress"] is the email
+	// address of the second individual. [DOC]
+	// https://docs.firstaml.com/docs/validation/ ("The field fieldPath is an
+	// array of strings"). The element type String! is as documented; that the
+	// list itself may be null (a failure not tied to one field) is (inferred).
+	FieldPath []string `json:"fieldPath"`
 }
+
+// GetTypename returns ValidationError.Typename, and is useful for accessing the field via an interface.
+func (v *ValidationError) GetTypename() string { return v.Typename }
 
 // GetMessage returns ValidationError.Message, and is useful for accessing the field via an interface.
 func (v *ValidationError) GetMessage() string { return v.Message }
 
 // GetFieldPath returns ValidationError.FieldPath, and is useful for accessing the field via an interface.
-func (v *ValidationError) GetFieldPath() *string { return v.FieldPath }
+func (v *ValidationError) GetFieldPath() []string { return v.FieldPath }
 
-// ValidationErrorList is the in-band business validation failure of a create
-// mutation or caseDetails. [DOC] ValidationErrors { errors { message fieldPath } }
+// ValidationErrorList is the in-band business validation failure of a
+// mutation or caseDetails: each error's message and fieldPath, a list of
+// strings such as ["individuals", "1", "emailAddress"], and its __typename,
+// which the docs say gives the error's type.
+// [DOC] https://docs.firstaml.com/docs/validation/
 type ValidationErrorList struct {
 	// The failures. [DOC]
 	Errors []ValidationError `json:"errors"`
@@ -1404,6 +3981,37 @@ type VerificationChecksStatus struct {
 
 // GetOverall returns VerificationChecksStatus.Overall, and is useful for accessing the field via an interface.
 func (v *VerificationChecksStatus) GetOverall() *string { return v.Overall }
+
+// VerificationType includes the requested fields of the GraphQL type VerificationType.
+// The GraphQL type's documentation follows.
+//
+// A verification type (what First AML checks of an individual, e.g. a
+// screening-only or a full electronic identity verification). [DOC] `{
+// verificationTypeId name }` (reference/providers.md, audit); type name
+// (inferred, from VerificationTypeInput).
+type VerificationType struct {
+	// The id, for VerificationTypeInput.verificationTypeId. [DOC]
+	VerificationTypeId string `json:"verificationTypeId"`
+	// The display name. [DOC]
+	Name string `json:"name"`
+}
+
+// GetVerificationTypeId returns VerificationType.VerificationTypeId, and is useful for accessing the field via an interface.
+func (v *VerificationType) GetVerificationTypeId() string { return v.VerificationTypeId }
+
+// GetName returns VerificationType.Name, and is useful for accessing the field via an interface.
+func (v *VerificationType) GetName() string { return v.Name }
+
+// The verification type of a case. [DOC] `individualVerificationType {
+// verificationTypeId }`; the type name is [DOC]
+// (https://docs.firstaml.com/types/create-case-input/).
+type VerificationTypeInput struct {
+	// VerificationType.verificationTypeId from me's organizations or offices. [DOC]
+	VerificationTypeId string `json:"verificationTypeId"`
+}
+
+// GetVerificationTypeId returns VerificationTypeInput.VerificationTypeId, and is useful for accessing the field via an interface.
+func (v *VerificationTypeInput) GetVerificationTypeId() string { return v.VerificationTypeId }
 
 // VerificationUrl includes the requested fields of the GraphQL interface VerificationUrl.
 //
@@ -1513,6 +4121,342 @@ func (v *VerificationUrlValidUrl) GetTypename() string { return v.Typename }
 // GetUrl returns VerificationUrlValidUrl.Url, and is useful for accessing the field via an interface.
 func (v *VerificationUrlValidUrl) GetUrl() string { return v.Url }
 
+// WebhookSubscriptionDetails is what the SDK reads of a subscription.
+// (inferred selection)
+type WebhookSubscriptionDetails struct {
+	// The subscription's id, as taken by deleteWebhookSubscription and the target mutations. (inferred)
+	WebhookSubscriptionId string `json:"webhookSubscriptionId"`
+	// The https URL deliveries are POSTed to. [DOC] https only.
+	Url string `json:"url"`
+	// The event types delivered: CaseCreated, CaseStatusUpdated, PdfUpdated,
+	// VerificationReportGenerated, UnwrapStatusUpdated [DOC]. Strings, not an
+	// enum (see the header): First AML adds types.
+	EventTypes []string `json:"eventTypes"`
+	// The organizations and offices whose events are delivered. [DOC] concept; shape (inferred).
+	Targets []WebhookSubscriptionTarget `json:"targets"`
+}
+
+// GetWebhookSubscriptionId returns WebhookSubscriptionDetails.WebhookSubscriptionId, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionDetails) GetWebhookSubscriptionId() string {
+	return v.WebhookSubscriptionId
+}
+
+// GetUrl returns WebhookSubscriptionDetails.Url, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionDetails) GetUrl() string { return v.Url }
+
+// GetEventTypes returns WebhookSubscriptionDetails.EventTypes, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionDetails) GetEventTypes() []string { return v.EventTypes }
+
+// GetTargets returns WebhookSubscriptionDetails.Targets, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionDetails) GetTargets() []WebhookSubscriptionTarget { return v.Targets }
+
+// WebhookSubscriptionResult includes the requested fields of the GraphQL interface WebhookSubscriptionResult.
+//
+// WebhookSubscriptionResult is implemented by the following types:
+// WebhookSubscriptionResultValidationErrors
+// WebhookSubscriptionResultWebhookSubscription
+// The GraphQL type's documentation follows.
+//
+// What createWebhookSubscription and the target mutations return: the
+// subscription, or the validation errors (e.g. a URL that is not https).
+// (inferred) By analogy with CreateCaseResult.
+type WebhookSubscriptionResult interface {
+	implementsGraphQLInterfaceWebhookSubscriptionResult()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() string
+}
+
+func (v *WebhookSubscriptionResultValidationErrors) implementsGraphQLInterfaceWebhookSubscriptionResult() {
+}
+func (v *WebhookSubscriptionResultWebhookSubscription) implementsGraphQLInterfaceWebhookSubscriptionResult() {
+}
+
+func __unmarshalWebhookSubscriptionResult(b []byte, v *WebhookSubscriptionResult) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "ValidationErrors":
+		*v = new(WebhookSubscriptionResultValidationErrors)
+		return json.Unmarshal(b, *v)
+	case "WebhookSubscription":
+		*v = new(WebhookSubscriptionResultWebhookSubscription)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing WebhookSubscriptionResult.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for WebhookSubscriptionResult: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalWebhookSubscriptionResult(v *WebhookSubscriptionResult) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *WebhookSubscriptionResultValidationErrors:
+		typename = "ValidationErrors"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalWebhookSubscriptionResultValidationErrors
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *WebhookSubscriptionResultWebhookSubscription:
+		typename = "WebhookSubscription"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalWebhookSubscriptionResultWebhookSubscription
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for WebhookSubscriptionResult: "%T"`, v)
+	}
+}
+
+// WebhookSubscriptionResultValidationErrors includes the requested fields of the GraphQL type ValidationErrors.
+// The GraphQL type's documentation follows.
+//
+// Business validation failures, returned in-band with HTTP 200. [DOC]
+type WebhookSubscriptionResultValidationErrors struct {
+	Typename            string `json:"__typename"`
+	ValidationErrorList `json:"-"`
+}
+
+// GetTypename returns WebhookSubscriptionResultValidationErrors.Typename, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionResultValidationErrors) GetTypename() string { return v.Typename }
+
+// GetErrors returns WebhookSubscriptionResultValidationErrors.Errors, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionResultValidationErrors) GetErrors() []ValidationError {
+	return v.ValidationErrorList.Errors
+}
+
+func (v *WebhookSubscriptionResultValidationErrors) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*WebhookSubscriptionResultValidationErrors
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.WebhookSubscriptionResultValidationErrors = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.ValidationErrorList)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalWebhookSubscriptionResultValidationErrors struct {
+	Typename string `json:"__typename"`
+
+	Errors []ValidationError `json:"errors"`
+}
+
+func (v *WebhookSubscriptionResultValidationErrors) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *WebhookSubscriptionResultValidationErrors) __premarshalJSON() (*__premarshalWebhookSubscriptionResultValidationErrors, error) {
+	var retval __premarshalWebhookSubscriptionResultValidationErrors
+
+	retval.Typename = v.Typename
+	retval.Errors = v.ValidationErrorList.Errors
+	return &retval, nil
+}
+
+// WebhookSubscriptionResultWebhookSubscription includes the requested fields of the GraphQL type WebhookSubscription.
+// The GraphQL type's documentation follows.
+//
+// A webhook subscription: where First AML POSTs which events, for which
+// organizations and offices. [DOC] the concept
+// (https://docs.firstaml.com/docs/webhooks/); the type and its field names
+// are (inferred).
+type WebhookSubscriptionResultWebhookSubscription struct {
+	Typename                   string `json:"__typename"`
+	WebhookSubscriptionDetails `json:"-"`
+}
+
+// GetTypename returns WebhookSubscriptionResultWebhookSubscription.Typename, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionResultWebhookSubscription) GetTypename() string { return v.Typename }
+
+// GetWebhookSubscriptionId returns WebhookSubscriptionResultWebhookSubscription.WebhookSubscriptionId, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionResultWebhookSubscription) GetWebhookSubscriptionId() string {
+	return v.WebhookSubscriptionDetails.WebhookSubscriptionId
+}
+
+// GetUrl returns WebhookSubscriptionResultWebhookSubscription.Url, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionResultWebhookSubscription) GetUrl() string {
+	return v.WebhookSubscriptionDetails.Url
+}
+
+// GetEventTypes returns WebhookSubscriptionResultWebhookSubscription.EventTypes, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionResultWebhookSubscription) GetEventTypes() []string {
+	return v.WebhookSubscriptionDetails.EventTypes
+}
+
+// GetTargets returns WebhookSubscriptionResultWebhookSubscription.Targets, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionResultWebhookSubscription) GetTargets() []WebhookSubscriptionTarget {
+	return v.WebhookSubscriptionDetails.Targets
+}
+
+func (v *WebhookSubscriptionResultWebhookSubscription) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*WebhookSubscriptionResultWebhookSubscription
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.WebhookSubscriptionResultWebhookSubscription = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.WebhookSubscriptionDetails)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalWebhookSubscriptionResultWebhookSubscription struct {
+	Typename string `json:"__typename"`
+
+	WebhookSubscriptionId string `json:"webhookSubscriptionId"`
+
+	Url string `json:"url"`
+
+	EventTypes []string `json:"eventTypes"`
+
+	Targets []WebhookSubscriptionTarget `json:"targets"`
+}
+
+func (v *WebhookSubscriptionResultWebhookSubscription) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *WebhookSubscriptionResultWebhookSubscription) __premarshalJSON() (*__premarshalWebhookSubscriptionResultWebhookSubscription, error) {
+	var retval __premarshalWebhookSubscriptionResultWebhookSubscription
+
+	retval.Typename = v.Typename
+	retval.WebhookSubscriptionId = v.WebhookSubscriptionDetails.WebhookSubscriptionId
+	retval.Url = v.WebhookSubscriptionDetails.Url
+	retval.EventTypes = v.WebhookSubscriptionDetails.EventTypes
+	retval.Targets = v.WebhookSubscriptionDetails.Targets
+	return &retval, nil
+}
+
+// WebhookSubscriptionTarget includes the requested fields of the GraphQL type WebhookSubscriptionTarget.
+// The GraphQL type's documentation follows.
+//
+// One target of a subscription: an organization, or one of its offices.
+// [DOC] "Webhooks need to be configured to target a specific organization
+// ... restricted to ... a subset of offices"; shape (inferred).
+type WebhookSubscriptionTarget struct {
+	// Organization.organizationId. (inferred)
+	OrganizationId string `json:"organizationId"`
+	// Office.key, or null for the whole organization. (inferred)
+	OfficeId *string `json:"officeId"`
+}
+
+// GetOrganizationId returns WebhookSubscriptionTarget.OrganizationId, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionTarget) GetOrganizationId() string { return v.OrganizationId }
+
+// GetOfficeId returns WebhookSubscriptionTarget.OfficeId, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionTarget) GetOfficeId() *string { return v.OfficeId }
+
+// Input of addWebhookSubscriptionTarget and removeWebhookSubscriptionTarget.
+// (inferred)
+type WebhookSubscriptionTargetInput struct {
+	// WebhookSubscription.webhookSubscriptionId. (inferred)
+	WebhookSubscriptionId string `json:"webhookSubscriptionId"`
+	// Organization.organizationId. (inferred)
+	OrganizationId string `json:"organizationId"`
+	// Office.key; omit it for the whole organization. (inferred)
+	OfficeId *string `json:"officeId,omitempty"`
+}
+
+// GetWebhookSubscriptionId returns WebhookSubscriptionTargetInput.WebhookSubscriptionId, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionTargetInput) GetWebhookSubscriptionId() string {
+	return v.WebhookSubscriptionId
+}
+
+// GetOrganizationId returns WebhookSubscriptionTargetInput.OrganizationId, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionTargetInput) GetOrganizationId() string { return v.OrganizationId }
+
+// GetOfficeId returns WebhookSubscriptionTargetInput.OfficeId, and is useful for accessing the field via an interface.
+func (v *WebhookSubscriptionTargetInput) GetOfficeId() *string { return v.OfficeId }
+
+// An organization, or one of its offices, as a subscription target.
+// (inferred)
+type WebhookTargetInput struct {
+	// Organization.organizationId. (inferred)
+	OrganizationId string `json:"organizationId"`
+	// Office.key; omit it for the whole organization. (inferred)
+	OfficeId *string `json:"officeId,omitempty"`
+}
+
+// GetOrganizationId returns WebhookTargetInput.OrganizationId, and is useful for accessing the field via an interface.
+func (v *WebhookTargetInput) GetOrganizationId() string { return v.OrganizationId }
+
+// GetOfficeId returns WebhookTargetInput.OfficeId, and is useful for accessing the field via an interface.
+func (v *WebhookTargetInput) GetOfficeId() *string { return v.OfficeId }
+
+// __AddWebhookSubscriptionTargetInput is used internally by genqlient
+type __AddWebhookSubscriptionTargetInput struct {
+	Input WebhookSubscriptionTargetInput `json:"input"`
+}
+
+// GetInput returns __AddWebhookSubscriptionTargetInput.Input, and is useful for accessing the field via an interface.
+func (v *__AddWebhookSubscriptionTargetInput) GetInput() WebhookSubscriptionTargetInput {
+	return v.Input
+}
+
 // __CaseDetailsInput is used internally by genqlient
 type __CaseDetailsInput struct {
 	CaseId string `json:"caseId"`
@@ -1520,6 +4464,38 @@ type __CaseDetailsInput struct {
 
 // GetCaseId returns __CaseDetailsInput.CaseId, and is useful for accessing the field via an interface.
 func (v *__CaseDetailsInput) GetCaseId() string { return v.CaseId }
+
+// __CaseDocumentsInput is used internally by genqlient
+type __CaseDocumentsInput struct {
+	CaseId string `json:"caseId"`
+}
+
+// GetCaseId returns __CaseDocumentsInput.CaseId, and is useful for accessing the field via an interface.
+func (v *__CaseDocumentsInput) GetCaseId() string { return v.CaseId }
+
+// __CaseRiskAssessmentInput is used internally by genqlient
+type __CaseRiskAssessmentInput struct {
+	CaseId string `json:"caseId"`
+}
+
+// GetCaseId returns __CaseRiskAssessmentInput.CaseId, and is useful for accessing the field via an interface.
+func (v *__CaseRiskAssessmentInput) GetCaseId() string { return v.CaseId }
+
+// __CompleteCaseInput is used internally by genqlient
+type __CompleteCaseInput struct {
+	CaseId string `json:"caseId"`
+}
+
+// GetCaseId returns __CompleteCaseInput.CaseId, and is useful for accessing the field via an interface.
+func (v *__CompleteCaseInput) GetCaseId() string { return v.CaseId }
+
+// __CreateCaseForEntitiesInput is used internally by genqlient
+type __CreateCaseForEntitiesInput struct {
+	Input CreateCaseForEntitiesInput `json:"input"`
+}
+
+// GetInput returns __CreateCaseForEntitiesInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateCaseForEntitiesInput) GetInput() CreateCaseForEntitiesInput { return v.Input }
 
 // __CreateCaseForIndividualsInput is used internally by genqlient
 type __CreateCaseForIndividualsInput struct {
@@ -1529,6 +4505,14 @@ type __CreateCaseForIndividualsInput struct {
 // GetInput returns __CreateCaseForIndividualsInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateCaseForIndividualsInput) GetInput() CreateCaseForIndividualsInput { return v.Input }
 
+// __CreateCaseInput is used internally by genqlient
+type __CreateCaseInput struct {
+	Input CreateCaseInput `json:"input"`
+}
+
+// GetInput returns __CreateCaseInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateCaseInput) GetInput() CreateCaseInput { return v.Input }
+
 // __CreateLiteCaseInput is used internally by genqlient
 type __CreateLiteCaseInput struct {
 	Input CreateLiteCaseInput `json:"input"`
@@ -1536,6 +4520,111 @@ type __CreateLiteCaseInput struct {
 
 // GetInput returns __CreateLiteCaseInput.Input, and is useful for accessing the field via an interface.
 func (v *__CreateLiteCaseInput) GetInput() CreateLiteCaseInput { return v.Input }
+
+// __CreateWebhookSubscriptionInput is used internally by genqlient
+type __CreateWebhookSubscriptionInput struct {
+	Input CreateWebhookSubscriptionInput `json:"input"`
+}
+
+// GetInput returns __CreateWebhookSubscriptionInput.Input, and is useful for accessing the field via an interface.
+func (v *__CreateWebhookSubscriptionInput) GetInput() CreateWebhookSubscriptionInput { return v.Input }
+
+// __DeleteWebhookSubscriptionInput is used internally by genqlient
+type __DeleteWebhookSubscriptionInput struct {
+	WebhookSubscriptionId string `json:"webhookSubscriptionId"`
+}
+
+// GetWebhookSubscriptionId returns __DeleteWebhookSubscriptionInput.WebhookSubscriptionId, and is useful for accessing the field via an interface.
+func (v *__DeleteWebhookSubscriptionInput) GetWebhookSubscriptionId() string {
+	return v.WebhookSubscriptionId
+}
+
+// __EscalateLiteCaseInput is used internally by genqlient
+type __EscalateLiteCaseInput struct {
+	CaseId string `json:"caseId"`
+}
+
+// GetCaseId returns __EscalateLiteCaseInput.CaseId, and is useful for accessing the field via an interface.
+func (v *__EscalateLiteCaseInput) GetCaseId() string { return v.CaseId }
+
+// __RemoveWebhookSubscriptionTargetInput is used internally by genqlient
+type __RemoveWebhookSubscriptionTargetInput struct {
+	Input WebhookSubscriptionTargetInput `json:"input"`
+}
+
+// GetInput returns __RemoveWebhookSubscriptionTargetInput.Input, and is useful for accessing the field via an interface.
+func (v *__RemoveWebhookSubscriptionTargetInput) GetInput() WebhookSubscriptionTargetInput {
+	return v.Input
+}
+
+// __SubmitCaseInput is used internally by genqlient
+type __SubmitCaseInput struct {
+	CaseId string `json:"caseId"`
+}
+
+// GetCaseId returns __SubmitCaseInput.CaseId, and is useful for accessing the field via an interface.
+func (v *__SubmitCaseInput) GetCaseId() string { return v.CaseId }
+
+// The mutation executed by AddWebhookSubscriptionTarget.
+const AddWebhookSubscriptionTarget_Operation = `
+mutation AddWebhookSubscriptionTarget ($input: WebhookSubscriptionTargetInput!) {
+	addWebhookSubscriptionTarget(input: $input) {
+		__typename
+		... on WebhookSubscription {
+			... WebhookSubscriptionDetails
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment WebhookSubscriptionDetails on WebhookSubscription {
+	webhookSubscriptionId
+	url
+	eventTypes
+	targets {
+		organizationId
+		officeId
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+`
+
+// AddWebhookSubscriptionTarget adds an organization or office to a
+// subscription (scope api-management). It returns a
+// WebhookSubscriptionResult: a *WebhookSubscriptionResultWebhookSubscription
+// or a *WebhookSubscriptionResultValidationErrors.
+// [DOC] the mutation's name, scope and purpose; input and result (inferred).
+func AddWebhookSubscriptionTarget(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input WebhookSubscriptionTargetInput,
+) (data_ *AddWebhookSubscriptionTargetResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "AddWebhookSubscriptionTarget",
+		Query:  AddWebhookSubscriptionTarget_Operation,
+		Variables: &__AddWebhookSubscriptionTargetInput{
+			Input: input,
+		},
+	}
+
+	data_ = &AddWebhookSubscriptionTargetResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
 
 // The query executed by CaseDetails.
 const CaseDetails_Operation = `
@@ -1591,6 +4680,7 @@ fragment CaseSummary on CaseInformation {
 }
 fragment ValidationErrorList on ValidationErrors {
 	errors {
+		__typename
 		message
 		fieldPath
 	}
@@ -1662,6 +4752,453 @@ func CaseDetails(
 	return data_, err_
 }
 
+// The query executed by CaseDocuments.
+const CaseDocuments_Operation = `
+query CaseDocuments ($caseId: String!) {
+	caseDetails(caseId: $caseId) {
+		__typename
+		... on CaseInformation {
+			caseId
+			documents {
+				... DocumentFiles
+			}
+			individuals {
+				individualId
+				preferredName {
+					firstName
+					middleName
+					lastName
+					fullName
+				}
+				documents {
+					... DocumentFiles
+				}
+			}
+			entities {
+				legalName
+				documents {
+					... DocumentFiles
+				}
+			}
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment DocumentFiles on Document {
+	type
+	files {
+		documentId
+		fileType
+		fileExtension
+		fileTitle
+		contentsUrl
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+`
+
+// CaseDocuments returns the documents of a case, of its individuals and of
+// its entities, with each file's contentsUrl (for DownloadDocument), as a
+// CaseDocumentsResult: a *CaseDocumentsResultCaseInformation or a
+// *CaseDocumentsResultValidationErrors.
+// [DOC] https://docs.firstaml.com/docs/documents/ (the documents selection)
+func CaseDocuments(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	caseId string,
+) (data_ *CaseDocumentsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CaseDocuments",
+		Query:  CaseDocuments_Operation,
+		Variables: &__CaseDocumentsInput{
+			CaseId: caseId,
+		},
+	}
+
+	data_ = &CaseDocumentsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by CaseRiskAssessment.
+const CaseRiskAssessment_Operation = `
+query CaseRiskAssessment ($caseId: String!) {
+	caseDetails(caseId: $caseId) {
+		__typename
+		... on CaseInformation {
+			caseId
+			riskAssessmentSubmission {
+				completedOn
+				comment
+				totalScore
+				answers {
+					question
+					score
+					comment
+					evaluation
+				}
+			}
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+`
+
+// CaseRiskAssessment returns a case's submitted risk assessment
+// questionnaire, as a RiskAssessmentResult: a
+// *RiskAssessmentResultCaseInformation (whose RiskAssessmentSubmission is
+// nil before one is submitted) or a *RiskAssessmentResultValidationErrors.
+// [DOC] changelog 2023-09-12 (the selection; the changelog names the
+// operation RiskAssessment, which in Go would collide with the documented
+// RiskAssessment enum).
+func CaseRiskAssessment(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	caseId string,
+) (data_ *CaseRiskAssessmentResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CaseRiskAssessment",
+		Query:  CaseRiskAssessment_Operation,
+		Variables: &__CaseRiskAssessmentInput{
+			CaseId: caseId,
+		},
+	}
+
+	data_ = &CaseRiskAssessmentResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CompleteCase.
+const CompleteCase_Operation = `
+mutation CompleteCase ($caseId: String!) {
+	completeCase(caseId: $caseId) {
+		__typename
+		... on CaseInformation {
+			... CaseSummary
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment CaseSummary on CaseInformation {
+	caseId
+	reference
+	caseStatus
+	caseType
+	name
+	timeReceived
+	urls {
+		view
+	}
+	individuals {
+		... IndividualSummary
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+fragment IndividualSummary on Individual {
+	individualId
+	legalName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	preferredName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	emailAddress
+	phoneNumber
+	isCaseContact
+	requiresCDD
+	individualVerificationChecksStatus {
+		overall
+	}
+	urls {
+		view
+		verification {
+			__typename
+			... on ValidUrl {
+				url
+			}
+			... on InvalidUrl {
+				message
+			}
+		}
+	}
+}
+`
+
+// CompleteCase moves a case from READY_FOR_REVIEW to COMPLETED. It returns a
+// CaseResult, like EscalateLiteCase.
+// [DOC] changelog 2023-09-12; the argument is (inferred).
+func CompleteCase(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	caseId string,
+) (data_ *CompleteCaseResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CompleteCase",
+		Query:  CompleteCase_Operation,
+		Variables: &__CompleteCaseInput{
+			CaseId: caseId,
+		},
+	}
+
+	data_ = &CompleteCaseResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateCase.
+const CreateCase_Operation = `
+mutation CreateCase ($input: CreateCaseInput!) {
+	createCase(input: $input) {
+		__typename
+		... on CaseInformation {
+			... CaseSummary
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment CaseSummary on CaseInformation {
+	caseId
+	reference
+	caseStatus
+	caseType
+	name
+	timeReceived
+	urls {
+		view
+	}
+	individuals {
+		... IndividualSummary
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+fragment IndividualSummary on Individual {
+	individualId
+	legalName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	preferredName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	emailAddress
+	phoneNumber
+	isCaseContact
+	requiresCDD
+	individualVerificationChecksStatus {
+		overall
+	}
+	urls {
+		view
+		verification {
+			__typename
+			... on ValidUrl {
+				url
+			}
+			... on InvalidUrl {
+				message
+			}
+		}
+	}
+}
+`
+
+// CreateCase creates a case with every documented option: individuals, a
+// root entity (new or existing), the verification type, whether to run the
+// checks at once, and the AML profile. It returns a CreateCaseResult, like
+// CreateLiteCase. transactionValue is a Decimal, sent as a JSON number
+// (json.Number in Go).
+// [DOC] https://docs.firstaml.com/types/create-case-input/ and the changelogs
+// 2023-01-09 and 2024-06-04 (reference/providers.md, audit).
+func CreateCase(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateCaseInput,
+) (data_ *CreateCaseResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateCase",
+		Query:  CreateCase_Operation,
+		Variables: &__CreateCaseInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateCaseResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateCaseForEntities.
+const CreateCaseForEntities_Operation = `
+mutation CreateCaseForEntities ($input: CreateCaseForEntitiesInput!) {
+	createCaseForEntities(input: $input) {
+		__typename
+		... on CaseInformation {
+			... CaseSummary
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment CaseSummary on CaseInformation {
+	caseId
+	reference
+	caseStatus
+	caseType
+	name
+	timeReceived
+	urls {
+		view
+	}
+	individuals {
+		... IndividualSummary
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+fragment IndividualSummary on Individual {
+	individualId
+	legalName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	preferredName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	emailAddress
+	phoneNumber
+	isCaseContact
+	requiresCDD
+	individualVerificationChecksStatus {
+		overall
+	}
+	urls {
+		view
+		verification {
+			__typename
+			... on ValidUrl {
+				url
+			}
+			... on InvalidUrl {
+				message
+			}
+		}
+	}
+}
+`
+
+// CreateCaseForEntities creates a case for an entity and the individuals
+// acting for it. It returns a CreateCaseResult, like CreateLiteCase.
+// [DOC] the mutation's name; its input is (inferred), see
+// CreateCaseForEntitiesInput in firstaml.graphql.
+func CreateCaseForEntities(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateCaseForEntitiesInput,
+) (data_ *CreateCaseForEntitiesResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateCaseForEntities",
+		Query:  CreateCaseForEntities_Operation,
+		Variables: &__CreateCaseForEntitiesInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateCaseForEntitiesResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by CreateCaseForIndividuals.
 const CreateCaseForIndividuals_Operation = `
 mutation CreateCaseForIndividuals ($input: CreateCaseForIndividualsInput!) {
@@ -1691,6 +5228,7 @@ fragment CaseSummary on CaseInformation {
 }
 fragment ValidationErrorList on ValidationErrors {
 	errors {
+		__typename
 		message
 		fieldPath
 	}
@@ -1789,6 +5327,7 @@ fragment CaseSummary on CaseInformation {
 }
 fragment ValidationErrorList on ValidationErrors {
 	errors {
+		__typename
 		message
 		fieldPath
 	}
@@ -1859,6 +5398,224 @@ func CreateLiteCase(
 	return data_, err_
 }
 
+// The mutation executed by CreateWebhookSubscription.
+const CreateWebhookSubscription_Operation = `
+mutation CreateWebhookSubscription ($input: CreateWebhookSubscriptionInput!) {
+	createWebhookSubscription(input: $input) {
+		__typename
+		... on WebhookSubscription {
+			... WebhookSubscriptionDetails
+			verifierTokenKey
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment WebhookSubscriptionDetails on WebhookSubscription {
+	webhookSubscriptionId
+	url
+	eventTypes
+	targets {
+		organizationId
+		officeId
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+`
+
+// CreateWebhookSubscription subscribes a https URL to event types of some
+// organizations or offices (scope api-management). It returns a
+// CreateWebhookSubscriptionResult: a
+// *CreateWebhookSubscriptionResultWebhookSubscription, carrying the
+// verifier key deliveries are signed with, or a
+// *CreateWebhookSubscriptionResultValidationErrors.
+// [DOC] the mutation's name and scope (https://docs.firstaml.com/docs/webhooks/);
+// input and result are (inferred).
+func CreateWebhookSubscription(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input CreateWebhookSubscriptionInput,
+) (data_ *CreateWebhookSubscriptionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateWebhookSubscription",
+		Query:  CreateWebhookSubscription_Operation,
+		Variables: &__CreateWebhookSubscriptionInput{
+			Input: input,
+		},
+	}
+
+	data_ = &CreateWebhookSubscriptionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by DeleteWebhookSubscription.
+const DeleteWebhookSubscription_Operation = `
+mutation DeleteWebhookSubscription ($webhookSubscriptionId: String!) {
+	deleteWebhookSubscription(webhookSubscriptionId: $webhookSubscriptionId) {
+		__typename
+		... on DeletedWebhookSubscription {
+			webhookSubscriptionId
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+`
+
+// DeleteWebhookSubscription deletes a subscription (scope api-management).
+// It returns a DeleteWebhookSubscriptionResult: a
+// *DeleteWebhookSubscriptionResultDeletedWebhookSubscription or a
+// *DeleteWebhookSubscriptionResultValidationErrors.
+// [DOC] the mutation's name and scope; argument and result (inferred).
+func DeleteWebhookSubscription(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	webhookSubscriptionId string,
+) (data_ *DeleteWebhookSubscriptionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteWebhookSubscription",
+		Query:  DeleteWebhookSubscription_Operation,
+		Variables: &__DeleteWebhookSubscriptionInput{
+			WebhookSubscriptionId: webhookSubscriptionId,
+		},
+	}
+
+	data_ = &DeleteWebhookSubscriptionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by EscalateLiteCase.
+const EscalateLiteCase_Operation = `
+mutation EscalateLiteCase ($caseId: String!) {
+	escalateLiteCase(caseId: $caseId) {
+		__typename
+		... on CaseInformation {
+			... CaseSummary
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment CaseSummary on CaseInformation {
+	caseId
+	reference
+	caseStatus
+	caseType
+	name
+	timeReceived
+	urls {
+		view
+	}
+	individuals {
+		... IndividualSummary
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+fragment IndividualSummary on Individual {
+	individualId
+	legalName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	preferredName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	emailAddress
+	phoneNumber
+	isCaseContact
+	requiresCDD
+	individualVerificationChecksStatus {
+		overall
+	}
+	urls {
+		view
+		verification {
+			__typename
+			... on ValidUrl {
+				url
+			}
+			... on InvalidUrl {
+				message
+			}
+		}
+	}
+}
+`
+
+// EscalateLiteCase escalates a lite case in DRAFT or IN_PROGRESS to First
+// AML as a standard case. It returns a CaseResult: a
+// *CaseResultCaseInformation (the escalated case) or a
+// *CaseResultValidationErrors.
+// [DOC] the mutation and the state change (reference/providers.md, audit);
+// the argument is (inferred).
+func EscalateLiteCase(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	caseId string,
+) (data_ *EscalateLiteCaseResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "EscalateLiteCase",
+		Query:  EscalateLiteCase_Operation,
+		Variables: &__EscalateLiteCaseInput{
+			CaseId: caseId,
+		},
+	}
+
+	data_ = &EscalateLiteCaseResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by Me.
 const Me_Operation = `
 query Me {
@@ -1892,6 +5649,235 @@ func Me(
 	}
 
 	data_ = &MeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by OrganizationDetails.
+const OrganizationDetails_Operation = `
+query OrganizationDetails {
+	me {
+		accessibleOrganizations {
+			organizationId
+			name
+			users {
+				... UserDetails
+			}
+			individualVerificationTypes {
+				verificationTypeId
+				name
+			}
+			defaultIndividualVerificationType {
+				verificationTypeId
+				name
+			}
+			offices {
+				key
+				name
+				users {
+					... UserDetails
+				}
+				individualVerificationTypes {
+					verificationTypeId
+					name
+				}
+				defaultIndividualVerificationType {
+					verificationTypeId
+					name
+				}
+			}
+		}
+	}
+}
+fragment UserDetails on User {
+	id
+	name
+	emailAddress
+	disabled
+	canBeAssignedToCases
+}
+`
+
+// OrganizationDetails returns the organizations the client can act for,
+// each with its users (whose ids go into assignedUsers), its verification
+// types and default, and the same for each office.
+// [DOC] changelog 2023-09-12 (the operation's name and its users selection)
+// and reference/providers.md, audit (the verification types).
+func OrganizationDetails(
+	ctx_ context.Context,
+	client_ graphql.Client,
+) (data_ *OrganizationDetailsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "OrganizationDetails",
+		Query:  OrganizationDetails_Operation,
+	}
+
+	data_ = &OrganizationDetailsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by RemoveWebhookSubscriptionTarget.
+const RemoveWebhookSubscriptionTarget_Operation = `
+mutation RemoveWebhookSubscriptionTarget ($input: WebhookSubscriptionTargetInput!) {
+	removeWebhookSubscriptionTarget(input: $input) {
+		__typename
+		... on WebhookSubscription {
+			... WebhookSubscriptionDetails
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment WebhookSubscriptionDetails on WebhookSubscription {
+	webhookSubscriptionId
+	url
+	eventTypes
+	targets {
+		organizationId
+		officeId
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+`
+
+// RemoveWebhookSubscriptionTarget removes an organization or office from a
+// subscription (scope api-management). It returns a
+// WebhookSubscriptionResult, like AddWebhookSubscriptionTarget.
+// [DOC] the mutation's name, scope and purpose; input and result (inferred).
+func RemoveWebhookSubscriptionTarget(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	input WebhookSubscriptionTargetInput,
+) (data_ *RemoveWebhookSubscriptionTargetResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "RemoveWebhookSubscriptionTarget",
+		Query:  RemoveWebhookSubscriptionTarget_Operation,
+		Variables: &__RemoveWebhookSubscriptionTargetInput{
+			Input: input,
+		},
+	}
+
+	data_ = &RemoveWebhookSubscriptionTargetResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by SubmitCase.
+const SubmitCase_Operation = `
+mutation SubmitCase ($caseId: String!) {
+	submitCase(caseId: $caseId) {
+		__typename
+		... on CaseInformation {
+			... CaseSummary
+		}
+		... on ValidationErrors {
+			... ValidationErrorList
+		}
+	}
+}
+fragment CaseSummary on CaseInformation {
+	caseId
+	reference
+	caseStatus
+	caseType
+	name
+	timeReceived
+	urls {
+		view
+	}
+	individuals {
+		... IndividualSummary
+	}
+}
+fragment ValidationErrorList on ValidationErrors {
+	errors {
+		__typename
+		message
+		fieldPath
+	}
+}
+fragment IndividualSummary on Individual {
+	individualId
+	legalName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	preferredName {
+		firstName
+		middleName
+		lastName
+		fullName
+	}
+	emailAddress
+	phoneNumber
+	isCaseContact
+	requiresCDD
+	individualVerificationChecksStatus {
+		overall
+	}
+	urls {
+		view
+		verification {
+			__typename
+			... on ValidUrl {
+				url
+			}
+			... on InvalidUrl {
+				message
+			}
+		}
+	}
+}
+`
+
+// SubmitCase moves a case from DRAFT to IN_PROGRESS. It returns a
+// CaseResult, like EscalateLiteCase.
+// [DOC] changelog 2023-09-12; the argument is (inferred).
+func SubmitCase(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	caseId string,
+) (data_ *SubmitCaseResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "SubmitCase",
+		Query:  SubmitCase_Operation,
+		Variables: &__SubmitCaseInput{
+			CaseId: caseId,
+		},
+	}
+
+	data_ = &SubmitCaseResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
