@@ -95,7 +95,7 @@ COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); __start_complykit; printf '%s\n' "${COM
 		{"complykit to", []string{"token"}},
 		{"complykit call ", []string{"cloudcompli", "firstaml", "stems", "stenn"}},
 		{"complykit call stems list-", []string{"list-event-forms", "list-hazard-approval-data", "list-hazards"}},
-		{"complykit call firstaml create-", []string{"create-case-for-individuals", "create-lite-case"}},
+		{"complykit call firstaml create-", []string{"create-case", "create-case-for-entities", "create-case-for-individuals", "create-lite-case", "create-webhook-subscription"}},
 		{"complykit call stenn list-companies --output ", []string{"json", "text"}},
 		{"complykit call stems get-hazard-approval-data --param ", []string{"id="}},
 	} {
@@ -216,7 +216,7 @@ func TestCallHelpNeedsNoCredentials(t *testing.T) {
 		{[]string{"call", "stems", "create-hazard-for-approval", "--help"}, []string{"Body (--body FILE or -, JSON, required): HazardApproval", "reportedDate", "Result (200): HazardApproval"}},
 		{[]string{"call", "cloudcompli", "submit-form-entry", "--help"}, []string{"--param project_id=STRING", "--param form_name=STRING", "Body (--body FILE or -, JSON, required)"}},
 		{[]string{"call", "firstaml", "case-details", "--help"}, []string{"query CaseDetails", "--param caseId=STRING", "String!, required", "Result: caseDetails: CaseDetailsResult (CaseInformation or ValidationErrors)"}},
-		{[]string{"call", "firstaml", "create-lite-case", "--help"}, []string{"mutation CreateLiteCase", "never retried", "$input, a CreateLiteCaseInput!", "organizationId", "individual ", "  preferredName", "    firstName", "initialState     CaseInitialState (SUBMIT_TO_FIRST_AML, DRAFT)"}},
+		{[]string{"call", "firstaml", "create-lite-case", "--help"}, []string{"mutation CreateLiteCase", "never retried", "$input, a CreateLiteCaseInput!", "organizationId", "individual ", "  preferredName", "    firstName", "initialState     InitialCaseState (SUBMIT_TO_FIRST_AML, DRAFT)"}},
 	} {
 		r := cli(t, t.TempDir(), nil, tc.args...)
 		for _, want := range tc.want {
@@ -324,7 +324,7 @@ func TestFirstAMLValidationErrorsExitNonZero(t *testing.T) {
 	}
 	var res struct {
 		Typename string `json:"__typename"`
-		Errors   []struct{ FieldPath string }
+		Errors   []struct{ FieldPath []string }
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || res.Typename != "ValidationErrors" || len(res.Errors) != 2 {
 		t.Errorf("stdout %q: want the ValidationErrors result (%v)", r.stdout, err)

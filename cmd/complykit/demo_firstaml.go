@@ -51,8 +51,8 @@ func firstamlDemo(ctx context.Context) ([]demoStep, func() int, func(), error) {
 			}
 			var paths []string
 			for _, e := range ve.Errors {
-				if e.FieldPath != nil {
-					paths = append(paths, *e.FieldPath)
+				if len(e.FieldPath) > 0 {
+					paths = append(paths, firstamlapi.FormatFieldPath(e.FieldPath))
 				}
 			}
 			return fmt.Sprintf("%d errors at %s", len(ve.Errors), names(paths)), nil

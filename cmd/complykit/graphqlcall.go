@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/specs"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -352,6 +353,19 @@ func scalarValue(t *ast.Type, raw string) (any, error) {
 	return raw, nil // String, ID, custom scalars and enums
 }
 
+// fieldPathString renders First AML's fieldPath, a list of strings
+// (["individuals","1","emailAddress"]), as firstamlapi.FormatFieldPath does.
+func fieldPathString(v any) string {
+	list, _ := v.([]any)
+	parts := make([]string, 0, len(list))
+	for _, p := range list {
+		if s, ok := p.(string); ok {
+			parts = append(parts, s)
+		}
+	}
+	return firstamlapi.FormatFieldPath(parts)
+}
+
 // validationErrors collects the errors of every ValidationErrors object in
 // a result, as "fieldPath: message".
 func validationErrors(data any) []string {
@@ -365,7 +379,7 @@ func validationErrors(data any) []string {
 				for _, e := range list {
 					m, _ := e.(map[string]any)
 					msg, _ := m["message"].(string)
-					if path, _ := m["fieldPath"].(string); path != "" {
+					if path := fieldPathString(m["fieldPath"]); path != "" {
 						msg = path + ": " + msg
 					}
 					out = append(out, oneLine(msg))

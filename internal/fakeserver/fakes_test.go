@@ -332,7 +332,7 @@ func signedInUser(t *testing.T, srv *cloudcomplitest.Server) (cloudcompliapi.Use
 	if err != nil {
 		return nil, err
 	}
-	authURL, _ := flow.AuthCodeURL("st")
+	authURL, verifier := flow.AuthCodeURL("st")
 	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := browser.Get(authURL)
 	if err != nil {
@@ -347,7 +347,7 @@ func signedInUser(t *testing.T, srv *cloudcomplitest.Server) (cloudcompliapi.Use
 	if err != nil {
 		return nil, err
 	}
-	tok, err := flow.Exchange(context.Background(), code, "")
+	tok, err := flow.Exchange(context.Background(), code, verifier)
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +413,7 @@ func TestFirstAMLOneCallOptionsSamplesAndValidationErrors(t *testing.T) {
 	}
 	res, err := c.CreateLiteCase(ctx, in)
 	ve, ok := res.(*firstamlapi.CreateCaseResultValidationErrors)
-	if err != nil || !ok || len(ve.Errors) != 1 || ve.Errors[0].Message != "Duplicate reference." || ve.Errors[0].FieldPath == nil || *ve.Errors[0].FieldPath != "reference" {
+	if err != nil || !ok || len(ve.Errors) != 1 || ve.Errors[0].Message != "Duplicate reference." || len(ve.Errors[0].FieldPath) != 1 || ve.Errors[0].FieldPath[0] != "reference" {
 		t.Fatalf("CreateLiteCase = %#v, %v; want the scripted validation error", res, err)
 	}
 	if res, err := c.CreateLiteCase(ctx, in); err != nil {
