@@ -460,7 +460,7 @@ func TestWebhookSubscriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub, ok := res.(*firstamlapi.CreateWebhookSubscriptionResultWebhookSubscription)
-	if !ok || sub.VerifierTokenKey == nil {
+	if !ok || sub.VerifierTokenKey == "" {
 		t.Fatalf("result = %#v; want the subscription with its key", res)
 	}
 	if sub.Url != "https://hooks.example.com/firstaml" || !slices.Equal(sub.EventTypes, subscriptionInput().EventTypes) ||
@@ -469,11 +469,11 @@ func TestWebhookSubscriptions(t *testing.T) {
 	}
 	// The returned key verifies what the fake signs with it.
 	held := srv.WebhookSubscriptions()
-	if len(held) != 1 || held[0].ID != sub.WebhookSubscriptionId || held[0].Key.Base64() != *sub.VerifierTokenKey {
+	if len(held) != 1 || held[0].ID != sub.WebhookSubscriptionId || held[0].Key.Base64() != sub.VerifierTokenKey.Reveal() {
 		t.Fatalf("the fake holds %+v", held)
 	}
 	payload := firstamltest.CaseCreatedPayload(firstamltest.SampleCaseID, firstamltest.SampleOfficeKey)
-	if err := firstamlapi.VerifySignature(payload, held[0].Key.Sign(payload), *sub.VerifierTokenKey); err != nil {
+	if err := firstamlapi.VerifySignature(payload, held[0].Key.Sign(payload), sub.VerifierTokenKey.Reveal()); err != nil {
 		t.Errorf("the returned key does not verify a delivery: %v", err)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +26,7 @@ import (
 const (
 	SandboxTokenURL   = "https://public-api-sandbox.firstaml.com/oauth/token"
 	SandboxGraphQLURL = "https://public-api-sandbox.firstaml.com/graphql/"
+	sandboxHost       = "public-api-sandbox.firstaml.com"
 )
 
 // Audience is the audience of every token request ("a constant value at
@@ -58,6 +60,7 @@ type Client struct {
 	mutDoer       *auth.Doer            // mutations: never retried (a 401 is still replayed once)
 	documentDoers map[string]*auth.Doer // WithDocumentOrigin's, by origin
 	cache         *auth.Cache
+	red           *auth.Redactor
 	maxBody       int64
 	userAgent     []string
 }
@@ -125,7 +128,10 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 	ua := cfg.UserAgent()
 	src := cfg.Source
 	if src == nil {
-		flow, err := newTokenFlow(clientID, clientSecret, cfg.tokenURL, ua, cfg.HTTPClient, cfg.Logger)
+		if err := apiclient.CheckFakeTokenURL(cfg.graphqlURL, cfg.tokenURL, sandboxHost); err != nil {
+			return nil, fmt.Errorf("firstamlapi: %w", err)
+		}
+		flow, err := newTokenFlow(clientID, clientSecret, cfg.tokenURL, ua, cfg.HTTPClient, cfg.Logger, cfg.Redactor)
 		if err != nil {
 			return nil, err
 		}
@@ -151,6 +157,7 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 		doer:       doer,
 		mutDoer:    mutDoer,
 		cache:      cache,
+		red:        cfg.Redactor,
 		maxBody:    cfg.MaxBody,
 		userAgent:  []string{ua},
 	}
@@ -322,12 +329,22 @@ func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 func (c *Client) TokenFetches() int64 { return c.cache.Fetches() }
 
 // String describes the client without any secret.
-func (c *Client) String() string {
-	return fmt.Sprintf("firstamlapi.Client{graphql_url=%s token_url=%s}", c.graphqlURL, c.tokenURL)
+func (c *Client) String() string { return c.safe().String() }
+
+func (c *Client) safe() auth.Safe {
+	return auth.Safe{Type: "firstamlapi.Client", Fields: []auth.SafeField{
+		auth.Public("GraphQLURL", c.graphqlURL), auth.Public("TokenURL", c.tokenURL)}}
 }
 
-// GoString is String, so that %#v cannot print a secret either.
-func (c *Client) GoString() string { return c.String() }
+// Format implements fmt.Formatter: no verb or flag prints a secret or a
+// token; MarshalJSON and LogValue show the same.
+func (c *Client) Format(f fmt.State, verb rune) { c.safe().Format(f, verb) }
+
+// MarshalJSON implements json.Marshaler without any secret.
+func (c *Client) MarshalJSON() ([]byte, error) { return c.safe().MarshalJSON() }
+
+// LogValue implements slog.LogValuer without any secret.
+func (c *Client) LogValue() slog.Value { return c.safe().LogValue() }
 
 // userAgentTransport sets the User-Agent of requests that have none.
 type userAgentTransport struct {

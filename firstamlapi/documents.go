@@ -101,11 +101,11 @@ func (c *Client) DownloadDocument(ctx context.Context, contentsURL string, w io.
 	}
 	resp, err := doer.Do(req)
 	if err != nil {
-		return 0, &Error{Op: op, Err: withoutQuery(err)}
+		return 0, &Error{Op: op, Err: c.red.Error(withoutQuery(err))}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, newError(op, resp)
+		return 0, newError(op, resp, c.red)
 	}
 	n, err := io.Copy(w, resp.Body)
 	if err != nil {

@@ -116,8 +116,13 @@ type errorBody struct {
 	} `json:"errors"`
 }
 
-func newError(op string, resp *http.Response) *Error {
-	e := &Error{Op: op, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header)}
+// newError reads an error response. Every text copied from it goes
+// through red, which knows the client's secret and tokens, before it is
+// trimmed: a server that echoes the request cannot put a secret into the
+// error.
+func newError(op string, resp *http.Response, red *auth.Redactor) *Error {
+	clean := cleaner(red)
+	e := &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header))}
 	if d, ok := auth.RetryAfter(resp.Header, time.Now()); ok {
 		e.RetryAfter = d
 	}
@@ -129,7 +134,6 @@ func newError(op string, resp *http.Response) *Error {
 			if code, ok := ge.Extensions["code"].(string); ok {
 				out.Code = clean(code)
 			}
-			apiclient.RedactBearer(resp, &out.Message, &out.Path, &out.Code)
 			e.Errors = append(e.Errors, out)
 		}
 		return e
@@ -163,19 +167,22 @@ func formatPath(path []any) string {
 	return b.String()
 }
 
-func bodyError(op string, resp *http.Response, err error) error {
+func bodyError(op string, resp *http.Response, err error, red *auth.Redactor) error {
+	clean := cleaner(red)
 	var be *apiclient.BodyError
 	if !errors.As(err, &be) {
-		return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header), Err: err}
+		return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header)), Err: red.Error(err)}
 	}
-	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header), Reason: be.Error()}
+	return &Error{Op: op, StatusCode: resp.StatusCode, RequestID: clean(auth.RequestID(resp.Header)), Reason: clean(be.Error())}
 }
 
-// clean keeps provider text printable, on one line and bounded.
-func clean(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 512 {
-		s = s[:512] + "..."
-	}
-	return s
+// cleaner returns the function that makes provider text safe to show: the
+// client's secrets removed in every form (before any cut), control
+// characters and runs of spaces collapsed, the length bounded.
+func cleaner(red *auth.Redactor) func(string) string {
+	return func(s string) string { return strings.Join(strings.Fields(red.Field(s)), " ") }
 }
+
+// clean makes text that holds no secret of a client (an operation name)
+// printable and bounded.
+var clean = cleaner(nil)

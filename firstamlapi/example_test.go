@@ -229,8 +229,8 @@ func ExampleClient_CreateWebhookSubscription() {
 	if !ok {
 		log.Fatalf("refused: %#v", res)
 	}
-	// Store *sub.VerifierTokenKey as a secret; the handler needs it.
-	handler, err := firstamlapi.WebhookHandler(*sub.VerifierTokenKey, func(_ context.Context, ev firstamlapi.Event) error {
+	// Store sub.VerifierTokenKey.Reveal() as a secret; the handler needs it.
+	handler, err := firstamlapi.WebhookHandler(sub.VerifierTokenKey.Reveal(), func(_ context.Context, ev firstamlapi.Event) error {
 		fmt.Println("received", ev.EventType(), "for case", ev.EventCaseID())
 		return nil
 	})

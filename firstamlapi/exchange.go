@@ -64,15 +64,15 @@ func (x *exchange) Do(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := x.doer.Do(req)
 	if err != nil {
-		return nil, &Error{Op: x.op, Err: err}
+		return nil, &Error{Op: x.op, Err: x.c.red.Error(err)}
 	}
-	x.status, x.requestID, x.resp = resp.StatusCode, auth.RequestID(resp.Header), resp
+	x.status, x.requestID, x.resp = resp.StatusCode, cleaner(x.c.red)(auth.RequestID(resp.Header)), resp
 	if resp.StatusCode != http.StatusOK {
-		return nil, newError(x.op, resp)
+		return nil, newError(x.op, resp, x.c.red)
 	}
 	var raw json.RawMessage
 	if err := apiclient.DecodeJSON(resp, x.c.maxBody, &raw); err != nil {
-		return nil, bodyError(x.op, resp, err)
+		return nil, bodyError(x.op, resp, err, x.c.red)
 	}
 	var shape struct {
 		Data   json.RawMessage   `json:"data"`
@@ -95,25 +95,26 @@ func (x *exchange) wrap(err error) error {
 	case *Error:
 		return e
 	case gqlerror.List:
-		return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Errors: fromGQLErrors(e, x.resp)}
+		return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Errors: fromGQLErrors(e, x.c.red)}
 	case *gqlerror.Error:
-		return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Errors: fromGQLErrors(gqlerror.List{e}, x.resp)}
+		return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Errors: fromGQLErrors(gqlerror.List{e}, x.c.red)}
 	}
 	if x.status == 0 {
 		// Nothing was sent: the request could not be built.
-		return &Error{Op: x.op, Err: err}
+		return &Error{Op: x.op, Err: x.c.red.Error(err)}
 	}
 	// genqlient could not decode a 200 into the operation's types, e.g. a
 	// union member this SDK does not know.
 	return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID,
-		Reason: "response does not match the operation: " + clean(err.Error())}
+		Reason: "response does not match the operation: " + cleaner(x.c.red)(err.Error())}
 }
 
 func (x *exchange) noResult(field string) error {
 	return &Error{Op: x.op, StatusCode: x.status, RequestID: x.requestID, Reason: "response has no " + field + " result"}
 }
 
-func fromGQLErrors(list gqlerror.List, resp *http.Response) []GraphQLError {
+func fromGQLErrors(list gqlerror.List, red *auth.Redactor) []GraphQLError {
+	clean := cleaner(red)
 	out := make([]GraphQLError, 0, len(list))
 	for _, e := range list {
 		if e == nil {
@@ -123,7 +124,6 @@ func fromGQLErrors(list gqlerror.List, resp *http.Response) []GraphQLError {
 		if code, ok := e.Extensions["code"].(string); ok {
 			ge.Code = clean(code)
 		}
-		apiclient.RedactBearer(resp, &ge.Message, &ge.Path, &ge.Code)
 		out = append(out, ge)
 	}
 	return out

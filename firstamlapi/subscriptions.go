@@ -16,7 +16,7 @@ import (
 //
 //	switch r := res.(type) {
 //	case *firstamlapi.CreateWebhookSubscriptionResultWebhookSubscription:
-//		// r.WebhookSubscriptionId; *r.VerifierTokenKey is the base64 key for WebhookHandler
+//		// r.WebhookSubscriptionId; r.VerifierTokenKey.Reveal() is the base64 key for WebhookHandler
 //	case *firstamlapi.CreateWebhookSubscriptionResultValidationErrors: // e.g. a URL that is not https
 //	}
 //

@@ -30,6 +30,8 @@ type tokenFlow struct {
 	secret   string
 	headers  firstaml.RequestEditorFn
 	logger   *slog.Logger
+	red      *auth.Redactor // the client's: knows the secret and every token
+	retry    auth.RetryPolicy
 }
 
 var (
@@ -37,10 +39,17 @@ var (
 	_ auth.Keyer              = (*tokenFlow)(nil)
 )
 
-func newTokenFlow(clientID, secret, tokenURL, userAgent string, base *http.Client, logger *slog.Logger) (*tokenFlow, error) {
+func newTokenFlow(clientID, secret, tokenURL, userAgent string, base *http.Client, logger *slog.Logger, red *auth.Redactor) (*tokenFlow, error) {
 	if clientID == "" || secret == "" {
 		return nil, errors.New("firstamlapi: client id and client secret are required")
 	}
+	if red == nil {
+		red = auth.NewRedactor()
+	}
+	// The secret travels in a JSON body: the Redactor removes it in every
+	// form, JSON-escaped included.
+	red.Add(secret)
+	red.AddBasic(clientID, secret)
 	u, err := auth.CheckURL(tokenURL)
 	if err != nil {
 		return nil, fmt.Errorf("firstamlapi: token URL: %w", err)
@@ -71,13 +80,15 @@ func newTokenFlow(clientID, secret, tokenURL, userAgent string, base *http.Clien
 			return nil
 		},
 		logger: logger,
+		red:    red,
 	}, nil
 }
 
 // TokenContext requests a new token.
 func (f *tokenFlow) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	// A client credentials grant is safe to repeat after a temporary failure.
-	return auth.RetryTemporary(ctx, f.once)
+	// A client credentials grant is safe to repeat after a temporary
+	// failure: the same policy as API calls, Retry-After honoured.
+	return auth.RetryTemporaryWith(ctx, f.retry, nil, f.once)
 }
 
 func (f *tokenFlow) once(ctx context.Context) (*oauth2.Token, error) {
@@ -92,25 +103,16 @@ func (f *tokenFlow) once(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		f.logger.LogAttrs(ctx, slog.LevelWarn, "firstamlapi: token request failed",
 			slog.String("token_url", f.tokenURL), slog.Duration("took", time.Since(start)))
-		return nil, &auth.TokenError{Grant: grantType, Err: f.scrub(err)}
+		return nil, f.red.Error(&auth.TokenError{Grant: grantType, Err: err})
 	}
 	f.logger.LogAttrs(ctx, slog.LevelDebug, "firstamlapi: token response",
 		slog.Int("status", resp.StatusCode), slog.Duration("took", time.Since(start)))
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		resp.Body.Close()
-		return nil, &auth.TokenError{Grant: grantType, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header),
+		return nil, &auth.TokenError{Grant: grantType, StatusCode: resp.StatusCode, RequestID: f.red.Field(auth.RequestID(resp.Header)),
 			Reason: "token endpoint redirected to another origin; not followed"}
 	}
-	return auth.ParseTokenResponse(resp, grantType, f.secret)
-}
-
-// scrub removes the client secret from a transport error's text (it is
-// never in the URL, but an error must not be trusted to know that).
-func (f *tokenFlow) scrub(err error) error {
-	if len(f.secret) >= 4 && strings.Contains(err.Error(), f.secret) {
-		return errors.New(strings.ReplaceAll(err.Error(), f.secret, "[redacted]"))
-	}
-	return err
+	return auth.ParseTokenResponseWith(resp, grantType, auth.ParseOptions{Redactor: f.red})
 }
 
 // Token requests a new token with a background context bounded by
@@ -127,9 +129,16 @@ func (f *tokenFlow) CacheKey() string {
 }
 
 // String describes the flow without its secret.
-func (f *tokenFlow) String() string {
-	return fmt.Sprintf("firstamlapi.tokenFlow{token_url=%s client_id=%s audience=%s}", f.tokenURL, f.clientID, Audience)
+func (f *tokenFlow) safe() auth.Safe {
+	return auth.Safe{Type: "firstamlapi.tokenFlow", Fields: []auth.SafeField{
+		auth.Public("TokenURL", f.tokenURL), auth.Public("ClientID", f.clientID), auth.Public("Audience", Audience),
+		auth.Secret("ClientSecret", f.secret)}}
 }
 
-// GoString is String, so that %#v cannot print the secret either.
-func (f *tokenFlow) GoString() string { return f.String() }
+func (f *tokenFlow) String() string                { return f.safe().String() }
+func (f *tokenFlow) Format(s fmt.State, verb rune) { f.safe().Format(s, verb) }
+func (f *tokenFlow) MarshalJSON() ([]byte, error)  { return f.safe().MarshalJSON() }
+func (f *tokenFlow) LogValue() slog.Value          { return f.safe().LogValue() }
+
+// Redactor is the client's Redactor, which the cache then uses too.
+func (f *tokenFlow) Redactor() *auth.Redactor { return f.red }

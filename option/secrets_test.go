@@ -17,6 +17,7 @@ import (
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/auth/authtest"
 	"github.com/complykit/complykit-go/cloudcompliapi"
+	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/option"
 	"github.com/complykit/complykit-go/stemsapi"
 	"github.com/complykit/complykit-go/stennapi"
@@ -97,7 +98,10 @@ func newEchoServer(t *testing.T) *echoServer {
 		}
 		switch am {
 		case "error body":
-			js(400, map[string]string{"error": d, "message": d, "error_description": d, "exception_key": d})
+			js(400, map[string]any{"error": d, "message": d, "error_description": d, "exception_key": d,
+				"errors": []map[string]any{{"message": d, "path": []string{d}, "extensions": map[string]string{"code": d}}}})
+		case "graphql errors in a 200":
+			js(200, map[string]any{"data": nil, "errors": []map[string]any{{"message": d, "path": []string{d}, "extensions": map[string]string{"code": d}}}})
 		case "headers":
 			w.Header().Set("X-Request-Id", oneLine)
 			w.Header().Set("Content-Type", "text/html; echo="+oneLine)
@@ -147,6 +151,15 @@ var echoProviders = []echoProvider{
 		_, err = c.ListCompanies(context.Background())
 		return err
 	}},
+	{"firstamlapi", func(base string, logger *slog.Logger) error {
+		c, err := firstamlapi.NewClient(echoClientID, echoSecret, firstamlapi.WithTokenURL(base+"/oauth/token"),
+			firstamlapi.WithGraphQLURL(base+"/graphql/"), option.WithLogger(logger), noRetry)
+		if err != nil {
+			return err
+		}
+		_, err = c.Me(context.Background())
+		return err
+	}},
 	{"cloudcompliapi", func(base string, logger *slog.Logger) error {
 		c, err := cloudcompliapi.NewClient(base, cloudcompliapi.ClientCredentials{ClientID: echoClientID, ClientSecret: echoSecret},
 			option.WithLogger(logger), noRetry)
@@ -172,8 +185,11 @@ func TestNoSecretSurvivesAnEchoingServer(t *testing.T) {
 	for _, p := range echoProviders {
 		for _, mode := range []struct{ token, api string }{
 			{"error body", ""}, {"headers", ""}, {"expires_in", ""}, {"token_type", ""}, {"plain 503", ""},
-			{"", "error body"}, {"", "headers"}, {"", "content-type on a 200"}, {"", "www-authenticate"},
+			{"", "error body"}, {"", "headers"}, {"", "content-type on a 200"}, {"", "www-authenticate"}, {"", "graphql errors in a 200"},
 		} {
+			if mode.api == "graphql errors in a 200" && p.name != "firstamlapi" {
+				continue // a 200 with a JSON object is a success for the REST APIs
+			}
 			name := fmt.Sprintf("%s/token=%s/api=%s", p.name, mode.token, mode.api)
 			srv.set(mode.token, mode.api)
 			var text, js bytes.Buffer

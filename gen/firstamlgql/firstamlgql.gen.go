@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/Khan/genqlient/graphql"
+	"github.com/complykit/complykit-go/auth"
 )
 
 // APIClient includes the requested fields of the GraphQL type Me.
@@ -2529,14 +2530,14 @@ type CreateWebhookSubscriptionResultWebhookSubscription struct {
 	// verifier token key"; that it comes back in createWebhookSubscription's
 	// result, and only there (null elsewhere), is (inferred). A secret: store
 	// it like a password.
-	VerifierTokenKey *string `json:"verifierTokenKey"`
+	VerifierTokenKey auth.SecretString `json:"verifierTokenKey"`
 }
 
 // GetTypename returns CreateWebhookSubscriptionResultWebhookSubscription.Typename, and is useful for accessing the field via an interface.
 func (v *CreateWebhookSubscriptionResultWebhookSubscription) GetTypename() string { return v.Typename }
 
 // GetVerifierTokenKey returns CreateWebhookSubscriptionResultWebhookSubscription.VerifierTokenKey, and is useful for accessing the field via an interface.
-func (v *CreateWebhookSubscriptionResultWebhookSubscription) GetVerifierTokenKey() *string {
+func (v *CreateWebhookSubscriptionResultWebhookSubscription) GetVerifierTokenKey() auth.SecretString {
 	return v.VerifierTokenKey
 }
 
@@ -2588,7 +2589,7 @@ func (v *CreateWebhookSubscriptionResultWebhookSubscription) UnmarshalJSON(b []b
 type __premarshalCreateWebhookSubscriptionResultWebhookSubscription struct {
 	Typename string `json:"__typename"`
 
-	VerifierTokenKey *string `json:"verifierTokenKey"`
+	VerifierTokenKey auth.SecretString `json:"verifierTokenKey"`
 
 	WebhookSubscriptionId string `json:"webhookSubscriptionId"`
 
