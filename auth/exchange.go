@@ -26,7 +26,8 @@ type FlowOptions struct {
 	HTTPClient *http.Client
 	// UserAgent is sent on every token request. Optional.
 	UserAgent string
-	// Header holds extra headers for every token request. Optional.
+	// Header holds extra headers for every token request; its Accept, if
+	// any, replaces the default application/json. Optional.
 	Header http.Header
 	// Logger sees each token request's grant, status and duration, never a
 	// secret. Optional.
@@ -92,7 +93,9 @@ func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o Fl
 	for k, v := range o.Header {
 		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
 	}
-	h.Set("Accept", "application/json")
+	if h.Get("Accept") == "" { // a caller's Accept (a vendor's documented one) wins
+		h.Set("Accept", "application/json")
+	}
 	if o.UserAgent != "" {
 		h.Set("User-Agent", o.UserAgent)
 	}

@@ -33,7 +33,8 @@ var (
 )
 
 // Headers every request carries, as the vendor's documented requests do
-// (seed 003): CloudCompli's token requests send these two.
+// (seed 003): CloudCompli's token requests send these two, and so do the
+// SDK's API and token requests.
 var (
 	acceptHeader = "application/json, */*"
 	cacheControl = "no-cache"
@@ -125,6 +126,14 @@ func newInstance(raw string) (*instance, error) {
 	}, nil
 }
 
+// flowOptions are the token flows' options, with CloudCompli's documented
+// Accept and Cache-Control.
+func flowOptions(cfg *config) auth.FlowOptions {
+	fo := cfg.FlowOptions()
+	fo.Header = http.Header{"Accept": {acceptHeader}, "Cache-Control": {cacheControl}}
+	return fo
+}
+
 type config struct {
 	apiclient.Settings
 	quirks AuthCodeQuirks // NewAuthCodeFlow only
@@ -163,7 +172,7 @@ func NewClient(instanceURL string, creds Credentials, opts ...option.Option) (*C
 		return nil, errors.New("cloudcompliapi: credentials are required (ClientCredentials, StaticToken or UserToken)")
 	case src == nil:
 		var key string
-		if src, key, err = creds.tokenSource(in, cfg.FlowOptions()); err != nil {
+		if src, key, err = creds.tokenSource(in, flowOptions(cfg)); err != nil {
 			return nil, err
 		}
 		if cfg.CacheOptions.Key == "" {

@@ -801,3 +801,30 @@ func TestDoerReachesUnmodelledEndpoints(t *testing.T) {
 		t.Errorf("Doer origin %s; want %s", c.Doer().BaseURL(), srv.URL)
 	}
 }
+
+// CloudCompli's documented requests (seed 003) send Accept: application/json,
+// */* and Cache-Control: no-cache: so do the SDK's, token and API alike,
+// and a caller's Accept on a call is not overridden.
+func TestRequestsCarryTheDocumentedHeaders(t *testing.T) {
+	srv := cloudcomplitest.NewServer(t)
+	c := newClient(t, srv)
+	ctx := context.Background()
+	if _, err := c.GetUser(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetUser(ctx, option.WithHeader("Accept", "application/json")); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests; want a token request and two API requests", len(reqs))
+	}
+	for i, r := range reqs[:2] {
+		if a, cc := r.Header.Get("Accept"), r.Header.Get("Cache-Control"); a != "application/json, */*" || cc != "no-cache" {
+			t.Errorf("request %d (%s): Accept %q, Cache-Control %q; want the documented ones", i, r.Path, a, cc)
+		}
+	}
+	if a := reqs[2].Header.Get("Accept"); a != "application/json" {
+		t.Errorf("a call's own Accept was replaced: %q", a)
+	}
+}

@@ -225,7 +225,7 @@ func NewAuthCodeFlow(instanceURL string, app AuthCodeApp, opts ...option.Option)
 	if err != nil {
 		return nil, err
 	}
-	return in.authCodeFlow(app, cfg.FlowOptions(), cfg.quirks)
+	return in.authCodeFlow(app, flowOptions(cfg), cfg.quirks)
 }
 
 func (in *instance) authCodeFlow(app AuthCodeApp, fo auth.FlowOptions, q AuthCodeQuirks) (*auth.AuthCodeFlow, error) {
