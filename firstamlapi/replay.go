@@ -20,10 +20,10 @@ var ErrReplayedDelivery = errors.New("firstamlapi: webhook delivery replayed: it
 // to another instance is caught too. Implementations must be safe for
 // concurrent use.
 //
-// In Redis, Add is SET key 1 NX PX <ttl in ms> (true when the reply is
-// OK, false when it is nil: the key exists) and Remove is DEL key. The
-// keys ReplayGuard passes are short ASCII strings that start with
-// "firstamlapi:webhook:".
+// auth/redisstore.ReplayStore is the Redis one: Add is SET key 1 NX PX
+// <ttl in ms> (true when the reply is OK, false when it is nil: the key
+// exists) and Remove is DEL key. The keys ReplayGuard passes are short
+// ASCII strings that start with "firstamlapi:webhook:".
 type ReplayStore interface {
 	// Add records key until ttl has passed, unless it is recorded already,
 	// and reports whether it recorded it: true the first time, false for

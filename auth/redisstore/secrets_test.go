@@ -30,9 +30,15 @@ func TestKeysNeverPrintMarshalOrLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := []string{string(current), string(previous)}
+	replay, err := redisstore.NewReplayStore(rdb, redisstore.ReplayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	authtest.CheckPackage(t, ".", []authtest.Sample{
 		{Value: &opts, Secrets: keys},
 		{Value: store, Secrets: keys},
+		{Value: replay}, // holds no secret: the keys it stores are HMACs
+		{Value: &redisstore.ReplayOptions{Prefix: "p:"}},
 	}, nil)
 
 	// fmt prints a []byte as decimal numbers; json as base64.
