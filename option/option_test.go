@@ -3,10 +3,15 @@ package option_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
 	"github.com/complykit/complykit-go/firstamlapi"
@@ -279,5 +284,67 @@ func TestAnotherProvidersCallOptionIsRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "a call option of stemsapi, not of "+p.pkg) {
 			t.Errorf("%s: got %v; want a refusal", p.pkg, err)
 		}
+	}
+}
+
+// A refused credential is never hammered: 20 callers for 3 s against a
+// token endpoint that refuses every request make one sign-in attempt with
+// a wrong Stems password, and one token request with wrong Stenn
+// credentials (before the backoff: 1,228 and 1,052). Every caller gets the
+// refusal, and the error says when the next attempt is allowed.
+func TestRefusedCredentialsAreNotHammered(t *testing.T) {
+	stems := stemstest.NewServer(t)
+	stenn := stenntest.NewServer(t)
+	wrongStems, err := stemsapi.NewClient(stems.URL, stemsapi.Password(stems.ClientID, stems.ClientSecret, stemstest.DefaultUsername, "wrong-password"),
+		stems.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongStenn, err := stennapi.NewClient(stenn.ClientID, "wrong-secret", stenn.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]func(context.Context) error{
+		"stemsapi": func(ctx context.Context) error { _, err := wrongStems.ListHazards(ctx); return err },
+		"stennapi": func(ctx context.Context) error { _, err := wrongStenn.ListCompanies(ctx); return err },
+	}
+	var mu sync.Mutex
+	var total, withUntil atomic.Int64
+	deadline := time.Now().Add(3 * time.Second)
+	var wg sync.WaitGroup
+	for name, call := range calls {
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					err := call(context.Background())
+					total.Add(1)
+					var be *auth.BackoffError
+					var te *auth.TokenError
+					switch {
+					case errors.As(err, &be) && errors.As(err, &te) && !be.Until.IsZero():
+						withUntil.Add(1)
+					case errors.As(err, &te):
+					default:
+						mu.Lock()
+						t.Errorf("%s: %v; want the token endpoint's refusal", name, err)
+						mu.Unlock()
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if n := stems.TokenRequests(); n != 1 {
+		t.Errorf("Stems: %d sign-ins with a wrong password in 3 s from 20 callers; want 1", n)
+	}
+	if n := stenn.TokenRequests(); n != 1 {
+		t.Errorf("Stenn: %d token requests with wrong credentials in 3 s from 20 callers; want 1", n)
+	}
+	if withUntil.Load() == 0 || total.Load() < 100 {
+		t.Errorf("%d calls, %d of them told when to try again; the test did not exercise the backoff", total.Load(), withUntil.Load())
 	}
 }
