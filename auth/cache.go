@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
 )
 
@@ -44,6 +45,11 @@ type CacheOptions struct {
 	// Redactor method), else a new one. When both are set and differ, this
 	// one includes the source's (Redactor.Include).
 	Redactor *Redactor
+	// Telemetry traces token fetches (each the root of a trace of its own,
+	// linked from the spans of the callers that waited for it and to the
+	// fetch of the token it replaces) and measures them, the callers'
+	// waits, store errors and lock waits. Optional; nil records nothing.
+	Telemetry *Telemetry
 	// FailureBackoff is how long the cache waits after a failed token fetch
 	// before it asks the source again; it doubles with each consecutive
 	// failure up to MaxFailureBackoff, and each wait is drawn from [half, all]
@@ -130,6 +136,8 @@ type Cache struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	red          *Redactor
+	tel          *Telemetry
+	lastFetch    trace.SpanContext // the span of the newest token's fetch; guarded by mu
 	backoffBase  time.Duration
 	backoffMax   time.Duration
 	cooldown     time.Duration
@@ -152,15 +160,20 @@ type Cache struct {
 
 type entry struct {
 	tok       *oauth2.Token
-	bearer    string // "Bearer " + access token, built once per token
+	bearer    string   // "Bearer " + access token, built once per token
+	authz     []string // the Authorization header's value, shared by every request
 	refreshAt time.Time
 	blockAt   time.Time
+	fetch     trace.SpanContext // the span of the fetch that obtained tok
 }
 
 type call struct {
-	done chan struct{}
-	e    *entry
-	err  error
+	done  chan struct{}
+	e     *entry
+	err   error
+	span  trace.Span // the fetch's, nil without telemetry
+	ctx   context.Context
+	start time.Time
 }
 
 // NewCache returns a Cache over src.
@@ -181,6 +194,7 @@ func NewCache(src oauth2.TokenSource, opts CacheOptions) (*Cache, error) {
 		logger:       loggerOrDiscard(opts.Logger),
 		now:          opts.Now,
 		red:          opts.Redactor,
+		tel:          opts.Telemetry,
 		backoffBase:  opts.FailureBackoff,
 		backoffMax:   opts.MaxFailureBackoff,
 		cooldown:     opts.RefusedCooldown,
@@ -280,25 +294,28 @@ func (c *Cache) Token() (*oauth2.Token, error) { return c.TokenContext(context.B
 
 // TokenContext returns a valid token. ctx bounds only this caller's wait.
 func (c *Cache) TokenContext(ctx context.Context) (*oauth2.Token, error) {
-	e, err := c.entry(ctx)
+	e, _, err := c.entry(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return e.tok, nil
 }
 
-// entry is the hot path: an atomic load and two time comparisons.
-func (c *Cache) entry(ctx context.Context) (*entry, error) {
+// entry is the hot path: an atomic load and two time comparisons. waited
+// is how long the caller waited for a fetch: 0 on the hot path.
+func (c *Cache) entry(ctx context.Context) (e *entry, waited time.Duration, err error) {
 	if e := c.cur.Load(); e != nil {
 		now := c.now()
 		if now.Before(e.blockAt) {
 			if !now.Before(e.refreshAt) {
 				c.refreshAhead(now)
 			}
-			return e, nil
+			return e, 0, nil
 		}
 	}
-	return c.wait(ctx)
+	start := time.Now()
+	e, err = c.wait(ctx)
+	return e, time.Since(start), err
 }
 
 func (c *Cache) refreshAhead(now time.Time) {
@@ -308,7 +325,7 @@ func (c *Cache) refreshAhead(now time.Time) {
 	c.mu.Lock()
 	if c.inflight == nil {
 		c.logger.Debug("auth: refreshing ahead of expiry in the background", slog.String("key", c.key))
-		c.startLocked()
+		c.startLocked(true)
 	}
 	c.mu.Unlock()
 }
@@ -325,8 +342,18 @@ func (c *Cache) wait(ctx context.Context) (*entry, error) {
 		c.mu.Unlock()
 		return nil, err
 	}
-	cl := c.startLocked()
+	cl := c.startLocked(false)
 	c.mu.Unlock()
+	var fetch trace.SpanContext
+	if cl.span != nil {
+		fetch = cl.span.SpanContext()
+	}
+	span := c.tel.startWait(ctx, fetch) // linked to the shared fetch
+	defer func() {
+		if span != nil {
+			span.End()
+		}
+	}()
 	select {
 	case <-cl.done:
 		return cl.e, cl.err
@@ -335,11 +362,13 @@ func (c *Cache) wait(ctx context.Context) (*entry, error) {
 	}
 }
 
-func (c *Cache) startLocked() *call {
+func (c *Cache) startLocked(background bool) *call {
 	if c.inflight != nil {
 		return c.inflight
 	}
-	cl := &call{done: make(chan struct{})}
+	cl := &call{done: make(chan struct{}), ctx: context.Background(), start: time.Now()}
+	// Linked to the fetch of the newest token, even when a 401 dropped it.
+	cl.ctx, cl.span = c.tel.startFetch(background, c.lastFetch)
 	c.inflight = cl
 	c.fetching.Store(true)
 	go c.run(cl, c.failures > 0)
@@ -347,7 +376,7 @@ func (c *Cache) startLocked() *call {
 }
 
 func (c *Cache) run(cl *call, afterFailure bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.fetchTimeout)
+	ctx, cancel := context.WithTimeout(cl.ctx, c.fetchTimeout)
 	if afterFailure {
 		// The backoff is the retry now: one request per scheduled fetch.
 		ctx = context.WithValue(ctx, noRetryKey{}, true)
@@ -359,6 +388,10 @@ func (c *Cache) run(cl *call, afterFailure bool) {
 	switch {
 	case err == nil:
 		cl.e = c.newEntry(tok)
+		if cl.span != nil {
+			cl.e.fetch = cl.span.SpanContext()
+			c.lastFetch = cl.e.fetch
+		}
 		c.cur.Store(cl.e)
 		c.last = tok
 		c.failures, c.retryAt, c.lastErr, c.refused = 0, time.Time{}, nil, false
@@ -388,6 +421,7 @@ func (c *Cache) run(cl *call, afterFailure bool) {
 	c.inflight = nil
 	c.fetching.Store(false)
 	c.mu.Unlock()
+	c.tel.endFetch(cl.span, cl.start, cl.err)
 	close(cl.done)
 }
 
@@ -433,8 +467,13 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, bool, error) {
 		// Waiting for the lock may use half the fetch's budget, so a fetch
 		// that has to go ahead without it still has time to succeed.
 		lctx, lcancel := context.WithTimeout(ctx, c.fetchTimeout/2)
+		lockStart := time.Now()
 		unlock, err := l.Lock(lctx, c.key)
 		lcancel()
+		c.tel.lockWaited(time.Since(lockStart))
+		if err != nil {
+			c.tel.storeError("lock")
+		}
 		switch {
 		case err == nil:
 			defer unlock()
@@ -451,6 +490,7 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, bool, error) {
 
 	if pending != nil {
 		if err := c.store.Save(ctx, c.key, pending); err != nil {
+			c.tel.storeError("save")
 			return nil, false, fmt.Errorf("auth: the rotated refresh token still cannot be saved, so it is not used yet: %w", err)
 		}
 		c.mu.Lock()
@@ -464,6 +504,7 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, bool, error) {
 
 	stored, err := c.store.Load(ctx, c.key)
 	if err != nil {
+		c.tel.storeError("load")
 		c.logger.Warn("auth: token store load failed", slog.String("error", c.red.Redact(err.Error())))
 	}
 	if stored != nil {
@@ -488,6 +529,7 @@ func (c *Cache) fetch(ctx context.Context) (*oauth2.Token, bool, error) {
 	c.fetchCount.Add(1)
 	tok = c.normalize(tok, last)
 	if err := c.store.Save(ctx, c.key, tok); err != nil {
+		c.tel.storeError("save")
 		rotated := tok.RefreshToken != "" && (last == nil || tok.RefreshToken != last.RefreshToken)
 		if rotated {
 			c.mu.Lock()
@@ -532,6 +574,7 @@ func (c *Cache) normalize(tok, last *oauth2.Token) *oauth2.Token {
 
 func (c *Cache) newEntry(tok *oauth2.Token) *entry {
 	e := &entry{tok: tok, bearer: "Bearer " + tok.AccessToken}
+	e.authz = []string{e.bearer}
 	if tok.Expiry.IsZero() {
 		far := time.Unix(1<<62, 0)
 		e.refreshAt, e.blockAt = far, far

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -35,6 +36,12 @@ type DoerOptions struct {
 	// Redactor removes the client's secrets from the errors Do returns and
 	// the lines it logs. Optional. Default: the cache's.
 	Redactor *Redactor
+	// Telemetry makes a child span of the caller's span for each attempt
+	// (with the semantic conventions' HTTP attributes), adds retry and 401
+	// replay events to the caller's span, propagates W3C trace context on
+	// requests to the origin, and measures attempts, retries, replays and
+	// token waits. Optional; nil records nothing.
+	Telemetry *Telemetry
 }
 
 // Doer sends API requests with credentials from a Cache. It fits
@@ -61,6 +68,7 @@ type Doer struct {
 	retry         RetryPolicy
 	logger        *slog.Logger
 	red           *Redactor
+	tel           *Telemetry
 	sleep         func(context.Context, time.Duration) error
 }
 
@@ -80,6 +88,7 @@ func NewDoer(cache *Cache, opts DoerOptions) (*Doer, error) {
 		logger:   loggerOrDiscard(opts.Logger),
 		sleep:    sleepCtx,
 		red:      opts.Redactor,
+		tel:      opts.Telemetry,
 	}
 	if d.red == nil {
 		d.red = cache.Redactor()
@@ -135,18 +144,28 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 	if d.userAgent != nil && len(req.Header["User-Agent"]) == 0 {
 		req.Header["User-Agent"] = d.userAgent
 	}
+	sent := 0 // attempts, a 401 replay included
 	for attempt := 1; ; attempt++ {
 		var e *entry
-		if d.origin.matches(req.URL, d.fastHost) {
+		onOrigin := d.origin.matches(req.URL, d.fastHost)
+		if onOrigin {
 			var err error
-			if e, err = d.cache.entry(ctx); err != nil {
+			var waited time.Duration
+			if e, waited, err = d.cache.entry(ctx); err != nil {
 				return nil, err
 			}
-			req.Header["Authorization"] = []string{e.bearer}
+			if sent == 0 {
+				d.tel.tokenWaited(ctx, waited)
+			}
+			req.Header["Authorization"] = e.authz
 		} else {
 			d.stripCredentials(req.Header)
 		}
-		resp, err := d.client.Do(req)
+		sent++
+		// W3C trace context goes with API requests on the origin only.
+		a := d.tel.startAttempt(req, sent, onOrigin)
+		resp, err := d.client.Do(a.req)
+		d.tel.endAttempt(a, resp, err)
 		if err != nil {
 			if !idempotent || !resendable || attempt >= d.retry.MaxAttempts || !retryableError(ctx, err) {
 				return nil, d.red.Error(err)
@@ -154,6 +173,7 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 			wait := d.retry.backoff(attempt)
 			d.logger.LogAttrs(ctx, slog.LevelInfo, "auth: retrying after a transport error",
 				slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", d.red.Redact(err.Error())))
+			d.tel.retry(ctx, "transport_error", wait)
 			if err := d.prepareRetry(ctx, req, nil, wait); err != nil {
 				return nil, err
 			}
@@ -164,7 +184,7 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 			// request (or the replay) gets a new one.
 			d.cache.Invalidate(e.tok)
 			if !replayed && resendable {
-				next, err := d.cache.entry(ctx)
+				next, _, err := d.cache.entry(ctx)
 				if err != nil {
 					resp.Body.Close()
 					return nil, err
@@ -176,6 +196,7 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 				}
 				replayed = true
 				d.logger.LogAttrs(ctx, slog.LevelInfo, "auth: 401; replaying once with a new token")
+				d.tel.replay(ctx)
 				if err := d.prepareRetry(ctx, req, resp, 0); err != nil {
 					return nil, err
 				}
@@ -196,6 +217,7 @@ func (d *Doer) Do(req *http.Request) (*http.Response, error) {
 			}
 			d.logger.LogAttrs(ctx, slog.LevelInfo, "auth: retrying",
 				slog.Int("status", resp.StatusCode), slog.Int("attempt", attempt), slog.Duration("wait", wait))
+			d.tel.retry(ctx, strconv.Itoa(resp.StatusCode), wait)
 			if err := d.prepareRetry(ctx, req, resp, wait); err != nil {
 				return nil, err
 			}

@@ -41,6 +41,9 @@ type FlowOptions struct {
 	// the provider's own error constructors the same one. Optional; default:
 	// a Redactor of the flow's own (see the flows' Redactor method).
 	Redactor *Redactor
+	// Telemetry, with PropagateToTokenRequests, sends W3C trace context on
+	// token requests; without it they carry none. Optional.
+	Telemetry *Telemetry
 	// Retry is the policy for token requests that failed for a temporary
 	// reason (429, 502, 503, 504, a connection error), the same type as for
 	// API calls: Retry-After is honoured up to MaxRetryAfter (a longer one
@@ -72,6 +75,7 @@ type endpoint struct {
 	red       *Redactor
 	retry     RetryPolicy
 	sleep     func(context.Context, time.Duration) error
+	tel       *Telemetry
 }
 
 func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o FlowOptions) (*endpoint, error) {
@@ -131,6 +135,7 @@ func newEndpoint(tokenURL, clientID, secret string, style oauth2.AuthStyle, o Fl
 		red:       red,
 		retry:     retry.withDefaults(),
 		sleep:     sleep,
+		tel:       o.Telemetry,
 	}, nil
 }
 
@@ -283,6 +288,7 @@ func (e *endpoint) postOnce(ctx context.Context, grant, body string) (*oauth2.To
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	e.tel.injectToken(ctx, req.Header) // only when the client asked
 	if e.authStyle == oauth2.AuthStyleInHeader {
 		req.SetBasicAuth(url.QueryEscape(e.clientID), url.QueryEscape(e.secret))
 	}

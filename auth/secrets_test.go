@@ -83,6 +83,10 @@ func TestEveryTypeHoldingASecretRedactsIt(t *testing.T) {
 	backoff := &auth.BackoffError{Until: time.Now(), Failures: 2, Err: tokenErr}
 	tokens := []string{symAccess, symRefresh, symIDToken}
 
+	tel, err := auth.NewTelemetry(auth.TelemetryOptions{Provider: "stenn", Flow: "client_credentials"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	authtest.CheckPackage(t, ".", []authtest.Sample{
 		{Value: ac, Secrets: append([]string{symClientSecret}, tokens...)},
 		{Value: &acOpts, Secrets: []string{symClientSecret}},
@@ -105,10 +109,14 @@ func TestEveryTypeHoldingASecretRedactsIt(t *testing.T) {
 		{Value: &auth.SafeField{}},
 		{Value: static, Secrets: []string{symStatic}},
 		{Value: tokenErr, Secrets: []string{symClientSecret}},
+		{Value: tel},
+		{Value: &auth.TelemetryOptions{Provider: "stenn", Flow: "client_credentials"}},
+		{Value: &auth.CallSpan{}},
 	}, map[string]string{
-		"CacheOptions.Key": "the store key: a hash of the token URL, client id, subject and scopes, never a secret",
-		"Cache.key":        "the store key, as CacheOptions.Key",
-		"SafeField.secret": "a flag: whether the field is a secret; the secret itself is never kept",
+		"TelemetryOptions.PropagateToTokenRequests": "a flag: whether token requests carry trace context",
+		"CacheOptions.Key":                          "the store key: a hash of the token URL, client id, subject and scopes, never a secret",
+		"Cache.key":                                 "the store key, as CacheOptions.Key",
+		"SafeField.secret":                          "a flag: whether the field is a secret; the secret itself is never kept",
 	})
 	if fmt.Sprint(rts) == "" {
 		t.Error("empty description")

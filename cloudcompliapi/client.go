@@ -85,6 +85,7 @@ type Client struct {
 	doer                              *auth.Doer
 	cache                             *auth.Cache
 	red                               *auth.Redactor
+	tel                               *auth.Telemetry
 	maxBody                           int64
 }
 
@@ -126,6 +127,19 @@ func newInstance(raw string) (*instance, error) {
 	}, nil
 }
 
+// flowName names the token flow of creds in the client's telemetry.
+func flowName(creds Credentials) string {
+	switch creds.(type) {
+	case ClientCredentials:
+		return "client_credentials"
+	case StaticToken:
+		return "static_token"
+	case UserToken:
+		return "authorization_code"
+	}
+	return "token_source"
+}
+
 // flowOptions are the token flows' options, with CloudCompli's documented
 // Accept and Cache-Control.
 func flowOptions(cfg *config) auth.FlowOptions {
@@ -165,6 +179,7 @@ func NewClient(instanceURL string, creds Credentials, opts ...option.Option) (*C
 		return nil, err
 	}
 	src := cfg.Source
+	cfg.Flow = flowName(creds)
 	switch {
 	case src != nil && creds != nil:
 		return nil, errors.New("cloudcompliapi: give either credentials or option.WithTokenSource, not both")
@@ -196,7 +211,7 @@ func NewClient(instanceURL string, creds Credentials, opts ...option.Option) (*C
 	if err != nil {
 		return nil, fmt.Errorf("cloudcompliapi: %w", err)
 	}
-	c := &Client{api: api, baseURL: in.root, doer: doer, cache: cache, red: cfg.Redactor, maxBody: cfg.MaxBody}
+	c := &Client{api: api, baseURL: in.root, doer: doer, cache: cache, red: cfg.Redactor, tel: cfg.Telemetry(), maxBody: cfg.MaxBody}
 	for _, op := range []struct {
 		send  *sender
 		build func(string) (*http.Request, error)
@@ -217,13 +232,16 @@ type sender func(ctx context.Context, eds ...cloudcompli.RequestEditorFn) (*http
 
 // call sends one operation through the generated client and decodes a 2xx
 // JSON answer into a T; a JSON null is refused as a contract violation.
-func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (T, error) {
+func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (_ T, err error) {
 	var out *T
 	callOpts, err := apiclient.ApplyCall("cloudcompliapi", nil, opts)
 	if err != nil {
 		return *new(T), &argError{op, err.Error()}
 	}
-	resp, err := send(ctx, apiclient.Editors[cloudcompli.RequestEditorFn](callOpts.Editors)...)
+	ctx, span := apiclient.StartCall(ctx, c.tel, op, &callOpts)
+	var resp *http.Response
+	defer func() { apiclient.EndCall(span, &callOpts, resp, err, c.red) }()
+	resp, err = send(ctx, apiclient.Editors[cloudcompli.RequestEditorFn](callOpts.Editors)...)
 	if apiclient.IsEncodingError(err) { // the generated builder could not encode the body: nothing was sent
 		return *new(T), &argError{op, err.Error()}
 	}
@@ -255,13 +273,16 @@ func (c *Client) GetCompany(ctx context.Context, opts ...option.CallOption) (Com
 
 // ListProjects returns every project the token can see. CloudCompli
 // documents no pagination.
-func (c *Client) ListProjects(ctx context.Context, opts ...option.CallOption) ([]Project, error) {
+func (c *Client) ListProjects(ctx context.Context, opts ...option.CallOption) (_ []Project, err error) {
 	const op = "list projects"
 	callOpts, err := apiclient.ApplyCall("cloudcompliapi", nil, opts)
 	if err != nil {
 		return nil, &argError{op, err.Error()}
 	}
-	resp, err := c.listProjects(ctx, apiclient.Editors[cloudcompli.RequestEditorFn](callOpts.Editors)...)
+	ctx, span := apiclient.StartCall(ctx, c.tel, op, &callOpts)
+	var resp *http.Response
+	defer func() { apiclient.EndCall(span, &callOpts, resp, err, c.red) }()
+	resp, err = c.listProjects(ctx, apiclient.Editors[cloudcompli.RequestEditorFn](callOpts.Editors)...)
 	if err != nil {
 		return nil, fmt.Errorf("cloudcompliapi: %s: %w", op, c.red.Error(err))
 	}

@@ -2,11 +2,15 @@ package firstamlapi
 
 import (
 	"context"
+	"errors"
+
+	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 
 	"github.com/Khan/genqlient/graphql"
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/gen/firstamlgql"
+	"github.com/complykit/complykit-go/internal/apiclient"
 	"github.com/complykit/complykit-go/option"
 )
 
@@ -14,30 +18,51 @@ import (
 // (a 401 is still replayed once, since the server refused it). field names
 // the mutation's result for the error when First AML answers null.
 func mutate[R any](c *Client, ctx context.Context, op, field string, opts []option.CallOption, call func(context.Context, graphql.Client) (R, error)) (R, error) {
-	var zero R
-	x, err := c.newExchange(op, c.mutDoer, opts)
-	if err != nil {
-		return zero, err
-	}
-	res, err := call(ctx, x)
-	if err != nil {
-		return zero, x.wrap(err)
-	}
-	if any(res) == nil {
-		return zero, x.noResult(field)
-	}
-	return res, nil
+	return run(c, ctx, op, c.mutDoer, false, opts, func(ctx context.Context, gc graphql.Client) (R, error) {
+		res, err := call(ctx, gc)
+		if err == nil && any(res) == nil {
+			return res, noResultError{field}
+		}
+		return res, err
+	})
 }
 
 // query runs one generated query, retried per the retry policy.
 func query[R any](c *Client, ctx context.Context, op string, opts []option.CallOption, call func(context.Context, graphql.Client) (R, error)) (R, error) {
+	return run(c, ctx, op, c.doer, true, opts, call)
+}
+
+// noResultError is a call's way to say that First AML answered null.
+type noResultError struct{ field string }
+
+func (e noResultError) Error() string { return "no " + e.field }
+
+// run sends one GraphQL operation through an exchange, with its span
+// (named for the operation) and its response's metadata.
+func run[R any](c *Client, ctx context.Context, op string, doer *auth.Doer, idempotent bool, opts []option.CallOption, call func(context.Context, graphql.Client) (R, error)) (_ R, err error) {
 	var zero R
-	x, err := c.newExchange(op, c.doer, opts)
+	x, err := c.newExchange(op, doer, opts)
 	if err != nil {
 		return zero, err
 	}
-	res, err := call(auth.WithIdempotent(ctx), x)
-	if err != nil {
+	ctx, span := apiclient.StartCall(ctx, c.tel, op, &x.call)
+	if span.Recording() {
+		kind := "mutation"
+		if idempotent {
+			kind = "query"
+		}
+		span.SetAttributes(semconv.GraphQLOperationName(op), semconv.GraphQLOperationTypeKey.String(kind))
+	}
+	defer func() { apiclient.EndCall(span, &x.call, x.resp, err, c.red) }()
+	if idempotent {
+		ctx = auth.WithIdempotent(ctx)
+	}
+	res, err := call(ctx, x)
+	var nr noResultError
+	switch {
+	case errors.As(err, &nr):
+		return zero, x.noResult(nr.field)
+	case err != nil:
 		return zero, x.wrap(err)
 	}
 	return res, nil

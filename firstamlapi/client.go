@@ -61,6 +61,7 @@ type Client struct {
 	documentDoers map[string]*auth.Doer // WithDocumentOrigin's, by origin
 	cache         *auth.Cache
 	red           *auth.Redactor
+	tel           *auth.Telemetry
 	maxBody       int64
 	userAgent     []string
 }
@@ -127,11 +128,15 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 	}
 	ua := cfg.UserAgent()
 	src := cfg.Source
+	cfg.Flow = "token_source"
+	if src == nil {
+		cfg.Flow = "client_credentials_json"
+	}
 	if src == nil {
 		if err := apiclient.CheckFakeTokenURL(cfg.graphqlURL, cfg.tokenURL, sandboxHost); err != nil {
 			return nil, fmt.Errorf("firstamlapi: %w", err)
 		}
-		flow, err := newTokenFlow(clientID, clientSecret, cfg.tokenURL, ua, cfg.HTTPClient, cfg.Logger, cfg.Redactor)
+		flow, err := newTokenFlow(clientID, clientSecret, cfg.tokenURL, ua, cfg.HTTPClient, cfg.Logger, cfg.Redactor, cfg.Telemetry())
 		if err != nil {
 			return nil, err
 		}
@@ -158,6 +163,7 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 		mutDoer:    mutDoer,
 		cache:      cache,
 		red:        cfg.Redactor,
+		tel:        cfg.Telemetry(),
 		maxBody:    cfg.MaxBody,
 		userAgent:  []string{ua},
 	}
@@ -184,18 +190,16 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 // or create cases for. It is the documented first call to check
 // credentials. Queries are retried per the retry policy.
 func (c *Client) Me(ctx context.Context, opts ...option.CallOption) (*APIClient, error) {
-	x, err := c.newExchange("Me", c.doer, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := firstamlgql.Me(auth.WithIdempotent(ctx), x)
-	if err != nil {
-		return nil, x.wrap(err)
-	}
-	if resp.Me.ApiClientId == "" { // non-null in the schema: no me at all
-		return nil, x.noResult("me")
-	}
-	return &resp.Me, nil
+	return query(c, ctx, "Me", opts, func(ctx context.Context, gc graphql.Client) (*APIClient, error) {
+		resp, err := firstamlgql.Me(ctx, gc)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Me.ApiClientId == "" { // non-null in the schema: no me at all
+			return nil, noResultError{"me"}
+		}
+		return &resp.Me, nil
+	})
 }
 
 // CaseDetails returns one case. Switch on the result:
@@ -208,15 +212,13 @@ func (c *Client) Me(ctx context.Context, opts ...option.CallOption) (*APIClient,
 // The result is nil, with a nil error, only if First AML answers null,
 // which the schema allows but no source shows.
 func (c *Client) CaseDetails(ctx context.Context, caseID string, opts ...option.CallOption) (CaseDetailsResult, error) {
-	x, err := c.newExchange("CaseDetails", c.doer, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := firstamlgql.CaseDetails(auth.WithIdempotent(ctx), x, caseID)
-	if err != nil {
-		return nil, x.wrap(err)
-	}
-	return resp.CaseDetails, nil
+	return query(c, ctx, "CaseDetails", opts, func(ctx context.Context, gc graphql.Client) (CaseDetailsResult, error) {
+		resp, err := firstamlgql.CaseDetails(ctx, gc, caseID)
+		if err != nil {
+			return nil, err
+		}
+		return resp.CaseDetails, nil
+	})
 }
 
 // CreateLiteCase creates a case for a single individual, who becomes the
@@ -231,18 +233,13 @@ func (c *Client) CaseDetails(ctx context.Context, caseID string, opts ...option.
 // sent once: it is never retried after it may have reached First AML (a
 // 401 is replayed once with a new token, since the server refused it).
 func (c *Client) CreateLiteCase(ctx context.Context, input CreateLiteCaseInput, opts ...option.CallOption) (CreateCaseResult, error) {
-	x, err := c.newExchange("CreateLiteCase", c.mutDoer, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := firstamlgql.CreateLiteCase(ctx, x, input)
-	if err != nil {
-		return nil, x.wrap(err)
-	}
-	if resp.CreateLiteCase == nil {
-		return nil, x.noResult("createLiteCase")
-	}
-	return resp.CreateLiteCase, nil
+	return mutate(c, ctx, "CreateLiteCase", "createLiteCase", opts, func(ctx context.Context, gc graphql.Client) (CreateCaseResult, error) {
+		resp, err := firstamlgql.CreateLiteCase(ctx, gc, input)
+		if err != nil {
+			return nil, err
+		}
+		return resp.CreateLiteCase, nil
+	})
 }
 
 // CreateCaseForIndividuals creates a case for one or more individuals. The
@@ -253,18 +250,13 @@ func (c *Client) CreateCaseForIndividuals(ctx context.Context, input CreateCaseF
 	if input.Individuals == nil {
 		input.Individuals = []IndividualDetailsInput{}
 	}
-	x, err := c.newExchange("CreateCaseForIndividuals", c.mutDoer, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := firstamlgql.CreateCaseForIndividuals(ctx, x, input)
-	if err != nil {
-		return nil, x.wrap(err)
-	}
-	if resp.CreateCaseForIndividuals == nil {
-		return nil, x.noResult("createCaseForIndividuals")
-	}
-	return resp.CreateCaseForIndividuals, nil
+	return mutate(c, ctx, "CreateCaseForIndividuals", "createCaseForIndividuals", opts, func(ctx context.Context, gc graphql.Client) (CreateCaseResult, error) {
+		resp, err := firstamlgql.CreateCaseForIndividuals(ctx, gc, input)
+		if err != nil {
+			return nil, err
+		}
+		return resp.CreateCaseForIndividuals, nil
+	})
 }
 
 // GraphQLClient returns a genqlient client for operations this package does

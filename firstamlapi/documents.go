@@ -69,7 +69,7 @@ func originOf(u *url.URL) string {
 // transport's error, with the bytes written before it so far in n. A
 // failed download is retried, like a query, only while nothing has been
 // written to w.
-func (c *Client) DownloadDocument(ctx context.Context, contentsURL string, w io.Writer, opts ...option.CallOption) (int64, error) {
+func (c *Client) DownloadDocument(ctx context.Context, contentsURL string, w io.Writer, opts ...option.CallOption) (_ int64, err error) {
 	const op = "DownloadDocument"
 	if w == nil {
 		return 0, &Error{Op: op, Err: errors.New("nil writer")}
@@ -88,6 +88,9 @@ func (c *Client) DownloadDocument(ctx context.Context, contentsURL string, w io.
 	if err != nil {
 		return 0, &Error{Op: op, Err: err}
 	}
+	ctx, span := apiclient.StartCall(ctx, c.tel, op, &call)
+	var resp *http.Response
+	defer func() { apiclient.EndCall(span, &call, resp, err, c.red) }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return 0, &Error{Op: op, Err: errors.New("cannot build the request")}
@@ -99,7 +102,7 @@ func (c *Client) DownloadDocument(ctx context.Context, contentsURL string, w io.
 			return 0, &Error{Op: op, Err: err}
 		}
 	}
-	resp, err := doer.Do(req)
+	resp, err = doer.Do(req)
 	if err != nil {
 		return 0, &Error{Op: op, Err: c.red.Error(withoutQuery(err))}
 	}
@@ -109,7 +112,7 @@ func (c *Client) DownloadDocument(ctx context.Context, contentsURL string, w io.
 	}
 	n, err := io.Copy(w, resp.Body)
 	if err != nil {
-		return n, &Error{Op: op, StatusCode: resp.StatusCode, RequestID: auth.RequestID(resp.Header),
+		return n, &Error{Op: op, StatusCode: resp.StatusCode, RequestID: c.red.Field(auth.RequestID(resp.Header)),
 			Reason: fmt.Sprintf("download interrupted after %d bytes", n), Err: err}
 	}
 	return n, nil

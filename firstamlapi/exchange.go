@@ -31,6 +31,7 @@ type exchange struct {
 	op   string
 
 	editors   []func(context.Context, *http.Request) error // the call options'
+	call      apiclient.Call
 	gql       graphql.Client
 	status    int
 	requestID string
@@ -42,7 +43,7 @@ func (c *Client) newExchange(op string, doer *auth.Doer, opts []option.CallOptio
 	if err != nil {
 		return nil, &Error{Op: op, Err: err}
 	}
-	x := &exchange{c: c, doer: doer, op: op, editors: call.Editors}
+	x := &exchange{c: c, doer: doer, op: op, editors: call.Editors, call: call}
 	x.gql = graphql.NewClient(c.graphqlURL, x)
 	return x, nil
 }

@@ -39,7 +39,7 @@ var (
 	_ auth.Keyer              = (*tokenFlow)(nil)
 )
 
-func newTokenFlow(clientID, secret, tokenURL, userAgent string, base *http.Client, logger *slog.Logger, red *auth.Redactor) (*tokenFlow, error) {
+func newTokenFlow(clientID, secret, tokenURL, userAgent string, base *http.Client, logger *slog.Logger, red *auth.Redactor, tel *auth.Telemetry) (*tokenFlow, error) {
 	if clientID == "" || secret == "" {
 		return nil, errors.New("firstamlapi: client id and client secret are required")
 	}
@@ -74,9 +74,10 @@ func newTokenFlow(clientID, secret, tokenURL, userAgent string, base *http.Clien
 		tokenURL: u.String(),
 		clientID: clientID,
 		secret:   secret,
-		headers: func(_ context.Context, req *http.Request) error {
+		headers: func(ctx context.Context, req *http.Request) error {
 			req.Header["User-Agent"] = ua
 			req.Header["Accept"] = accept
+			tel.InjectTokenRequest(ctx, req.Header) // only with option.WithTokenTracePropagation
 			return nil
 		},
 		logger: logger,

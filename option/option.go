@@ -28,6 +28,8 @@ import (
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/internal/apiclient"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
 )
 
@@ -187,4 +189,78 @@ func validHeaderName(name string) bool {
 		}
 	}
 	return true
+}
+
+// WithTracerProvider traces the client with tp: a client span per typed
+// call, named for the operation, with a child span per HTTP attempt, retry
+// and 401-replay events, and spans for token fetches, linked from the
+// calls that waited for them. Optional. Default otel.GetTracerProvider(),
+// which records nothing until the application installs an SDK. API
+// requests carry W3C trace context; token requests do not, unless
+// WithTokenTracePropagation. No span or attribute carries a secret, a
+// token or personal data.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return apiclient.Named("WithTracerProvider", func(s *apiclient.Settings) error {
+		if tp == nil {
+			return errors.New("nil provider")
+		}
+		s.TracerProvider = tp
+		return nil
+	})
+}
+
+// WithMeterProvider measures the client with mp: request durations,
+// token fetches, their latency, the time calls waited for a token (zero
+// after the first while refresh-ahead works), retries and 401 replays by
+// reason, store errors and lock waits (see auth.Telemetry). Optional.
+// Default otel.GetMeterProvider().
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return apiclient.Named("WithMeterProvider", func(s *apiclient.Settings) error {
+		if mp == nil {
+			return errors.New("nil provider")
+		}
+		s.MeterProvider = mp
+		return nil
+	})
+}
+
+// WithTokenTracePropagation sends W3C trace context on token requests too,
+// so a token endpoint you run yourself can join the caller's trace.
+// Optional. Default: token requests carry none, since a vendor's identity
+// provider has no use for them.
+func WithTokenTracePropagation() Option {
+	return apiclient.Named("WithTokenTracePropagation", func(s *apiclient.Settings) error {
+		s.PropagateTokenTrace = true
+		return nil
+	})
+}
+
+// Response is the metadata of a typed call's response, for support desks
+// and logs: what WithResponseInto fills.
+type Response struct {
+	// StatusCode is the HTTP status of the last response.
+	StatusCode int
+	// Header is a copy of its headers, with every secret the client knows
+	// redacted and Set-Cookie removed.
+	Header http.Header
+	// RequestID is the vendor's request id (X-Request-Id and the like),
+	// the first thing a vendor's support desk asks for.
+	RequestID string
+	// Attempts counts the HTTP requests the call sent: retries and a 401
+	// replay included.
+	Attempts int
+}
+
+// WithResponseInto fills dst with the metadata of the call's response when
+// one arrives, on success and on an API error alike (the error carries
+// the same status and request id). dst is not touched when no response
+// arrived (a network error, or a call refused before sending).
+func WithResponseInto(dst *Response) CallOption {
+	return func(c *apiclient.Call) error {
+		if dst == nil {
+			return errors.New("WithResponseInto: nil Response")
+		}
+		c.Response = func(ri apiclient.ResponseInfo) { *dst = Response(ri) }
+		return nil
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/complykit/complykit-go/gen/stems"
 	"github.com/complykit/complykit-go/internal/apiclient"
 	"github.com/complykit/complykit-go/option"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // callConfig is what this package's call options set.
@@ -63,51 +64,60 @@ func checkCompany(id string) error {
 // X-Company-Context first, then the call options' own. Every check that
 // can fail without the network runs here, before a token is fetched. The
 // common call (no options, the WithCompany company) costs no allocation.
-func (c *Client) editors(op string, opts []option.CallOption) ([]stems.RequestEditorFn, error) {
+func (c *Client) editors(op string, opts []option.CallOption) ([]stems.RequestEditorFn, apiclient.Call, string, error) {
 	if len(opts) == 0 {
 		if c.defaultEditors == nil {
-			return nil, &companyError{op: op}
+			return nil, apiclient.Call{}, "", &companyError{op: op}
 		}
-		return c.defaultEditors, nil
+		return c.defaultEditors, apiclient.Call{}, c.company, nil
 	}
 	var cc callConfig
 	call, err := apiclient.ApplyCall("stemsapi", &cc, opts)
 	if err != nil {
-		return nil, fmt.Errorf("stemsapi: %s: %w", op, err)
+		return nil, call, "", fmt.Errorf("stemsapi: %s: %w", op, err)
 	}
 	company := c.company
 	if cc.companySet {
 		if cc.company == "" {
-			return nil, &companyError{op: op}
+			return nil, call, "", &companyError{op: op}
 		}
 		if err := checkCompany(cc.company); err != nil {
-			return nil, fmt.Errorf("stemsapi: %s: Company: %w", op, err)
+			return nil, call, "", fmt.Errorf("stemsapi: %s: Company: %w", op, err)
 		}
 		company = cc.company
 	}
 	if company == "" {
-		return nil, &companyError{op: op}
+		return nil, call, "", &companyError{op: op}
 	}
 	eds := make([]stems.RequestEditorFn, 0, 1+len(call.Editors))
 	eds = append(eds, auth.CompanyContext(company))
 	for _, e := range call.Editors {
 		eds = append(eds, e)
 	}
-	return eds, nil
+	return eds, call, company, nil
 }
+
+// attrCompany is the company a call acts for, on its span: a company id is
+// an identifier the user chose to send, not a secret.
+const attrCompany = attribute.Key("complykit.stems.company")
 
 // sender is a generated operation with its arguments bound.
 type sender func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Response, error)
 
 // call sends one operation through the generated client and decodes a 2xx
 // answer into a T.
-func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (T, error) {
-	var out T
-	eds, err := c.editors(op, opts)
+func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (out T, err error) {
+	eds, callOpts, company, err := c.editors(op, opts)
 	if err != nil {
 		return out, err
 	}
-	resp, err := send(ctx, eds...)
+	ctx, span := apiclient.StartCall(ctx, c.tel, op, &callOpts)
+	if span.Recording() {
+		span.SetAttributes(attrCompany.String(company))
+	}
+	var resp *http.Response
+	defer func() { apiclient.EndCall(span, &callOpts, resp, err, c.red) }()
+	resp, err = send(ctx, eds...)
 	if err != nil {
 		return out, fmt.Errorf("stemsapi: %s: %w", op, c.red.Error(err))
 	}
@@ -122,12 +132,18 @@ func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOp
 
 // list is call for an operation answering a JSON array: a long one is
 // decoded element by element from the network (apiclient.DecodeArray).
-func list[E any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) ([]E, error) {
-	eds, err := c.editors(op, opts)
+func list[E any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (_ []E, err error) {
+	eds, callOpts, company, err := c.editors(op, opts)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := send(ctx, eds...)
+	ctx, span := apiclient.StartCall(ctx, c.tel, op, &callOpts)
+	if span.Recording() {
+		span.SetAttributes(attrCompany.String(company))
+	}
+	var resp *http.Response
+	defer func() { apiclient.EndCall(span, &callOpts, resp, err, c.red) }()
+	resp, err = send(ctx, eds...)
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: %s: %w", op, c.red.Error(err))
 	}

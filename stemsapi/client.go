@@ -69,6 +69,7 @@ type Client struct {
 	doer    *auth.Doer
 	cache   *auth.Cache
 	red     *auth.Redactor
+	tel     *auth.Telemetry
 	maxBody int64
 
 	// defaultEditors sets the WithCompany company; nil without one, so a
@@ -203,6 +204,7 @@ func NewClient(baseURL string, creds Credentials, opts ...option.Option) (*Clien
 			}
 		}
 	}
+	cfg.Flow = flowName(creds)
 	src := cfg.Source
 	if src == nil {
 		if src, err = creds.source(cfg); err != nil {
@@ -226,7 +228,7 @@ func NewClient(baseURL string, creds Credentials, opts ...option.Option) (*Clien
 	if err != nil {
 		return nil, fmt.Errorf("stemsapi: %w", err)
 	}
-	c := &Client{api: api, baseURL: base, company: cfg.company, doer: doer, cache: cache, red: cfg.Redactor, maxBody: cfg.MaxBody}
+	c := &Client{api: api, baseURL: base, company: cfg.company, doer: doer, cache: cache, red: cfg.Redactor, tel: cfg.Telemetry(), maxBody: cfg.MaxBody}
 	for _, op := range []struct {
 		send  *sender
 		build func(string) (*http.Request, error)
@@ -243,6 +245,17 @@ func NewClient(baseURL string, creds Credentials, opts ...option.Option) (*Clien
 		c.defaultEditors = []stems.RequestEditorFn{auth.CompanyContext(cfg.company)}
 	}
 	return c, nil
+}
+
+// flowName names the token flow of creds in the client's telemetry.
+func flowName(c Credentials) string {
+	switch c.(type) {
+	case *PasswordCredentials:
+		return "password"
+	case *authorizedUser:
+		return "authorization_code"
+	}
+	return "token_source"
 }
 
 func kind(c Credentials) string {

@@ -55,6 +55,7 @@ type Client struct {
 	doer          *auth.Doer
 	cache         *auth.Cache
 	red           *auth.Redactor
+	tel           *auth.Telemetry
 	maxBody       int64
 }
 
@@ -109,7 +110,9 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 		cfg.tokenURL = u
 	}
 	src := cfg.Source
+	cfg.Flow = "token_source"
 	if src == nil {
+		cfg.Flow = "client_credentials"
 		if clientID == "" || clientSecret == "" {
 			return nil, errors.New("stennapi: client id and client secret are required")
 		}
@@ -147,30 +150,39 @@ func NewClient(clientID, clientSecret string, opts ...option.Option) (*Client, e
 	if err != nil {
 		return nil, fmt.Errorf("stennapi: %w", err)
 	}
-	return &Client{api: api, listCompanies: list, baseURL: cfg.baseURL, doer: doer, cache: cache, red: cfg.Redactor, maxBody: cfg.MaxBody}, nil
+	return &Client{api: api, listCompanies: list, baseURL: cfg.baseURL, doer: doer, cache: cache, red: cfg.Redactor, tel: cfg.Telemetry(), maxBody: cfg.MaxBody}, nil
 }
 
 // ListCompanies returns the companies visible to your credentials, with
 // their addresses, contacts and latest buyer limits. Stenn does not
 // paginate lists.
-func (c *Client) ListCompanies(ctx context.Context, opts ...option.CallOption) ([]Company, error) {
+func (c *Client) ListCompanies(ctx context.Context, opts ...option.CallOption) (_ []Company, err error) {
 	const op = "list companies"
 	call, err := apiclient.ApplyCall("stennapi", nil, opts)
 	if err != nil {
 		return nil, fmt.Errorf("stennapi: %s: %w", op, err)
 	}
-	resp, err := c.listCompanies(ctx, apiclient.Editors[stenn.RequestEditorFn](call.Editors)...)
+	ctx, span := apiclient.StartCall(ctx, c.tel, op, &call)
+	var resp *http.Response
+	defer func() { apiclient.EndCall(span, &call, resp, err, c.red) }()
+	resp, err = c.listCompanies(ctx, apiclient.Editors[stenn.RequestEditorFn](call.Editors)...)
 	if err != nil {
 		return nil, fmt.Errorf("stennapi: %s: %w", op, c.red.Error(err))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, newError(op, resp, c.red)
 	}
+	var stream *companyStream // made only for a long list
 	list, err := apiclient.DecodeList(resp, c.maxBody, "data", func(body []byte) ([]Company, error) {
 		var list []Company
 		err := decodeCompanies(body, &list)
 		return list, err
-	}, newCompanyStream().decode)
+	}, func(dec *json.Decoder, out *Company) error {
+		if stream == nil {
+			stream = newCompanyStream()
+		}
+		return stream.decode(dec, out)
+	})
 	if err != nil {
 		return nil, bodyError(op, resp, err, c.red)
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/complykit/complykit-go/auth"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
 )
 
@@ -29,6 +31,17 @@ type Settings struct {
 	Source       oauth2.TokenSource // replaces the provider's own flow
 	CacheOptions auth.CacheOptions
 	MaxBody      int64
+
+	// TracerProvider and MeterProvider are the client's telemetry
+	// (WithTracerProvider, WithMeterProvider); nil means the global ones.
+	// PropagateTokenTrace sends trace context on token requests too.
+	TracerProvider      trace.TracerProvider
+	MeterProvider       metric.MeterProvider
+	PropagateTokenTrace bool
+	// Flow names the client's token flow in its telemetry; the provider
+	// sets it before building the flow.
+	Flow string
+	tel  *auth.Telemetry
 
 	// Redactor knows every secret of the client (its flow's, and each
 	// token its cache obtains) and removes them from every error and log
@@ -122,9 +135,30 @@ func (s *Settings) GivenNames() []string { return append([]string(nil), s.given.
 func (s *Settings) UserAgent() string { return UserAgent(s.Product) }
 
 // FlowOptions are the options of a token flow: the same HTTP client,
-// User-Agent and logger as the API calls, and the cache's clock.
+// User-Agent, logger, Redactor and telemetry as the API calls, and the
+// cache's clock.
 func (s *Settings) FlowOptions() auth.FlowOptions {
-	return auth.FlowOptions{HTTPClient: s.HTTPClient, UserAgent: s.UserAgent(), Logger: s.Logger, Now: s.CacheOptions.Now, Redactor: s.Redactor}
+	return auth.FlowOptions{HTTPClient: s.HTTPClient, UserAgent: s.UserAgent(), Logger: s.Logger, Now: s.CacheOptions.Now,
+		Redactor: s.Redactor, Telemetry: s.Telemetry()}
+}
+
+// Telemetry is the client's: made on first use from the providers given
+// (the global ones by default), named for the provider package and its
+// flow. It cannot fail with the OpenTelemetry API's instruments; should a
+// MeterProvider refuse one, the client goes without telemetry rather than
+// without its API.
+func (s *Settings) Telemetry() *auth.Telemetry {
+	if s.tel == nil {
+		tel, err := auth.NewTelemetry(auth.TelemetryOptions{
+			TracerProvider: s.TracerProvider, MeterProvider: s.MeterProvider,
+			Provider: strings.TrimSuffix(s.Package, "api"), Flow: s.Flow,
+			PropagateToTokenRequests: s.PropagateTokenTrace,
+		})
+		if err == nil {
+			s.tel = tel
+		}
+	}
+	return s.tel
 }
 
 // NewCache wraps src in a token cache. WithStore and WithLogger, when
@@ -141,6 +175,9 @@ func (s *Settings) NewCache(src oauth2.TokenSource) (*auth.Cache, error) {
 		s.Redactor.Include(co.Redactor) // one Redactor that knows them all
 	}
 	co.Redactor = s.Redactor
+	if co.Telemetry == nil {
+		co.Telemetry = s.Telemetry()
+	}
 	return auth.NewCache(src, co)
 }
 
@@ -161,6 +198,7 @@ func (s *Settings) NewDoer(cache *auth.Cache, baseURL string, retry *auth.RetryP
 		Logger:        s.Logger,
 		UserAgent:     s.UserAgent(),
 		Redactor:      s.Redactor,
+		Telemetry:     s.Telemetry(),
 	})
 }
 
@@ -177,6 +215,43 @@ type Call struct {
 	Provider any
 	// Editors run on the request after the client's own, in order.
 	Editors []func(context.Context, *http.Request) error
+	// Response, when set (option.WithResponseInto), receives the
+	// metadata of the call's response.
+	Response func(ResponseInfo)
+}
+
+// ResponseInfo is the metadata of a typed call's response.
+type ResponseInfo struct {
+	StatusCode int
+	Header     http.Header
+	RequestID  string
+	Attempts   int
+}
+
+// StartCall starts the span of one typed call, named op, and readies the
+// count of its attempts when the call asked for its response's metadata.
+func StartCall(ctx context.Context, tel *auth.Telemetry, op string, call *Call) (context.Context, auth.CallSpan) {
+	return tel.StartCall(ctx, op, call.Response != nil)
+}
+
+// EndCall ends a typed call's span with its outcome and hands its
+// response's metadata (headers and request id redacted with red) to the
+// call's Response, when asked for and a response arrived.
+func EndCall(cs auth.CallSpan, call *Call, resp *http.Response, err error, red *auth.Redactor) {
+	cs.End(resp, err)
+	if call.Response == nil || resp == nil {
+		return
+	}
+	h := red.Header(resp.Header)
+	for _, k := range []string{"Set-Cookie", "Authorization", "Proxy-Authorization"} {
+		delete(h, k)
+	}
+	call.Response(ResponseInfo{
+		StatusCode: resp.StatusCode,
+		Header:     h,
+		RequestID:  red.Field(auth.RequestID(resp.Header)),
+		Attempts:   cs.Attempts(),
+	})
 }
 
 // ApplyCall runs the per-call options opts for package pkg, whose
