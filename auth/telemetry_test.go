@@ -18,8 +18,12 @@ import (
 // store whose troubles the cache's metrics must show.
 type lockingStore struct{ lockWait time.Duration }
 
-func (lockingStore) Load(context.Context, string) (*oauth2.Token, error) { return nil, errors.New("store down") }
-func (lockingStore) Save(context.Context, string, *oauth2.Token) error  { return errors.New("store down") }
+func (lockingStore) Load(context.Context, string) (*oauth2.Token, error) {
+	return nil, errors.New("store down")
+}
+func (lockingStore) Save(context.Context, string, *oauth2.Token) error {
+	return errors.New("store down")
+}
 func (s lockingStore) Lock(ctx context.Context, key string) (func(), error) {
 	time.Sleep(s.lockWait)
 	return func() {}, nil
