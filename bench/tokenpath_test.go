@@ -152,7 +152,8 @@ func tokenPathClient(b testing.TB, impl, base string, hc *http.Client) func(cont
 		return func(ctx context.Context) error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/companies", nil)
 			req.Header.Set("Authorization", "Bearer "+staticToken)
-			_, err := decodeCompanies(hc.Do(req))
+			resp, err := hc.Do(req)
+			_, err = decode(bodyStenn, readAll, resp, err)
 			return err
 		}
 	case "xoauth2":
@@ -161,7 +162,8 @@ func tokenPathClient(b testing.TB, impl, base string, hc *http.Client) func(cont
 		client := oauth2.NewClient(ctx, cfg.TokenSource(ctx))
 		return func(ctx context.Context) error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/companies", nil)
-			_, err := decodeCompanies(client.Do(req))
+			resp, err := client.Do(req)
+			_, err = decode(bodyStenn, readAll, resp, err)
 			return err
 		}
 	default:
