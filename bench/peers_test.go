@@ -366,3 +366,43 @@ func TestContendersAgree(t *testing.T) {
 		}
 	}
 }
+
+// alternatingBatch is how many calls one contender makes before the next
+// takes its turn in BenchmarkListCompaniesAlternating: about a millisecond.
+const alternatingBatch = 32
+
+// BenchmarkListCompaniesAlternating times the contenders of
+// ListCompaniesInProcess (serial, the generated model) in one process, in
+// turns of alternatingBatch calls each: A B C D E, A B C D E, ... A busy
+// machine slows all of them alike at that scale, where a process per
+// contender can land in a quiet or a busy second, so the ratios of one run
+// are tight even when the absolute times are not. The figures are the
+// <impl>-ns/call metrics; ns/op is a turn of all of them.
+func BenchmarkListCompaniesAlternating(b *testing.B) {
+	hc := &http.Client{Transport: inProcessTransport{h: apiHandler()}}
+	ctx := context.Background()
+	calls := make([]func(context.Context) (int, error), len(contenders))
+	for i, c := range contenders {
+		calls[i] = c.setup(b, "https://api.stenn.test", hc, bodyStenn)
+		if n, err := calls[i](ctx); err != nil || n != 2 {
+			b.Fatalf("%s: %d companies, %v", c.name, n, err)
+		}
+	}
+	spent := make([]time.Duration, len(calls))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, call := range calls {
+			start := time.Now()
+			for k := 0; k < alternatingBatch; k++ {
+				if _, err := call(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			spent[j] += time.Since(start)
+		}
+	}
+	b.StopTimer()
+	for j, c := range contenders {
+		b.ReportMetric(float64(spent[j])/float64(b.N*alternatingBatch), c.name+"-ns/call")
+	}
+}

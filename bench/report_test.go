@@ -103,9 +103,9 @@ func firstDiff(a, b string) string {
 
 // report holds the raw outputs of one bench/run.sh.
 type report struct {
-	env                            []string // env.txt, "key: value" lines
-	peers, sizes, tokenpath, storm results
-	errs                           []string
+	env                                         []string // env.txt, "key: value" lines
+	peers, alternating, sizes, tokenpath, storm results
+	errs                                        []string
 }
 
 func loadReport(dir string) (*report, error) {
@@ -119,7 +119,7 @@ func loadReport(dir string) (*report, error) {
 		r.env = append(r.env, sc.Text())
 	}
 	f.Close()
-	for name, dst := range map[string]*results{"peers": &r.peers, "sizes": &r.sizes, "tokenpath": &r.tokenpath, "storm": &r.storm} {
+	for name, dst := range map[string]*results{"peers": &r.peers, "alternating": &r.alternating, "sizes": &r.sizes, "tokenpath": &r.tokenpath, "storm": &r.storm} {
 		res, err := readResults(filepath.Join(dir, name+".txt"))
 		if err != nil {
 			return nil, err
@@ -284,8 +284,10 @@ func span(s summary) string {
 func (r *report) sections() (map[string]string, error) {
 	s := map[string]string{
 		"env":          r.envSection(),
+		"commands":     r.commandsSection(),
 		"peer-allocs":  r.peerAllocs(),
 		"peer-times":   r.peerTimes(),
+		"alternating":  r.alternatingSection(),
 		"bodies":       r.bodiesSection(),
 		"sizes":        r.sizesSection(),
 		"tokenpath":    r.tokenPathSection(),
@@ -307,6 +309,38 @@ func (r *report) envSection() string {
 		firstField(r.envValue("load at start")), firstField(r.envValue("load at end")), coresOf(r.envValue("cpu")))
 	b.WriteString("allocation counts, which are exact, and the ratios within a round, before any absolute time.\n")
 	fmt.Fprintf(&b, "`bench/run.sh` took %s (%s).\n", r.envValue("took"), r.envValue("rounds"))
+	return b.String()
+}
+
+var roundsRE = regexp.MustCompile(`^(\d+) peer and size rounds of (\S+), (\d+) token-path rounds of (\d+) s$`)
+
+// commandsSection says which process made which table.
+func (r *report) commandsSection() string {
+	m := roundsRE.FindStringSubmatch(r.envValue("rounds"))
+	if m == nil {
+		r.errs = append(r.errs, "env.txt: no rounds line")
+		return ""
+	}
+	rounds, benchtime, tokenRounds, tokenSeconds := m[1], m[2], m[3], m[4]
+	var b strings.Builder
+	b.WriteString("| tables | raw output | each round, once per contender IMPL, in this order |\n")
+	b.WriteString("|---|---|---|\n")
+	fmt.Fprintf(&b, "| allocations, time, the model against a plain struct | [peers.txt](bench/peers.txt), %s rounds | `bench.test -test.run '^$' -test.bench '^BenchmarkListCompanies(InProcess\\|Remote)?$/^impl=IMPL$' -test.benchtime %s -test.count 1 -test.benchmem`, IMPL = %s |\n",
+		rounds, benchtime, strings.Join(peerImpls, ", "))
+	fmt.Fprintf(&b, "| time, contenders taking turns in one process | [alternating.txt](bench/alternating.txt), %s rounds | `bench.test -test.run '^$' -test.bench '^BenchmarkListCompaniesAlternating$' -test.benchtime %s -test.count 1 -test.benchmem`, after the contenders above |\n",
+		rounds, benchtime)
+	fmt.Fprintf(&b, "| memory that scales | [sizes.txt](bench/sizes.txt), %s rounds | `bench.test -test.run '^$' -test.bench '^BenchmarkListCompaniesSize$/^impl=IMPL$' -test.benchtime %s -test.count 1 -test.benchmem`, IMPL = %s |\n",
+		rounds, benchtime, strings.Join(sizeImpls, ", "))
+	var tp []string
+	for _, impl := range tokenPathImpls {
+		tp = append(tp, impl.name)
+	}
+	fmt.Fprintf(&b, "| the token path | [tokenpath.txt](bench/tokenpath.txt), %s rounds | `COMPLYKIT_TOKENPATH_SECONDS=%s bench.test -test.run '^$' -test.bench '^BenchmarkTokenPath$/^impl=IMPL$' -test.benchtime 1x -test.count 1 -test.benchmem`, IMPL = %s |\n",
+		tokenRounds, tokenSeconds, strings.Join(tp, ", "))
+	fmt.Fprintf(&b, "| cold callers and the 401 storm | [storm.txt](bench/storm.txt), %s rounds | `bench.test -test.run '^$' -test.bench '^Benchmark(ColdCallers\\|Concurrent401s)$/^impl=IMPL$' -test.benchtime 1x -test.count 1 -test.benchmem`, IMPL = %s |\n",
+		tokenRounds, strings.Join(stormImpls, ", "))
+	b.WriteString("\n`bench.test` is built once by `go test -c ./bench` and runs in `bench/`. benchstat's tables of each raw output\n")
+	b.WriteString("(`benchstat -col /impl FILE.txt`) are beside it as `FILE.benchstat.txt`.\n")
 	return b.String()
 }
 
@@ -399,6 +433,47 @@ func (r *report) peerTimes() string {
 	}
 	fmt.Fprintf(&b, "\nTime per call, median of %d interleaved rounds ± benchstat's 95%% confidence interval; the ratios are\n", n)
 	b.WriteString("the median of the per-round ratios (each round runs the contenders back to back) with its interval.\n")
+	return b.String()
+}
+
+const alternatingName = "ListCompaniesAlternating"
+
+// altRatio is, round by round, impl's time per call over base's, both from
+// the same process: the median and its interval over the rounds.
+func (r *report) altRatio(impl, base string) summary {
+	a, b := r.raw(r.alternating, alternatingName, impl+"-ns/call"), r.raw(r.alternating, alternatingName, base+"-ns/call")
+	if len(a) == 0 || len(b) == 0 {
+		return summary{center: math.NaN(), lo: math.NaN(), hi: math.NaN()}
+	}
+	return summarize(pairedRatios(a, b))
+}
+
+func ratioStr(s summary) string {
+	return fmt.Sprintf("%.2fx %s", s.center, s.pct())
+}
+
+// alternatingSection: the in-process contenders taking turns in one process.
+func (r *report) alternatingSection() string {
+	var b strings.Builder
+	b.WriteString("| | raw | rawpool | x/oauth2 | oapi-codegen | complykit |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
+	b.WriteString("| time per call |")
+	n := 0
+	for _, impl := range peerImpls {
+		s := r.get(r.alternating, alternatingName, impl+"-ns/call")
+		n = s.n
+		fmt.Fprintf(&b, " %s %s |", dur(s.center), s.pct())
+	}
+	b.WriteString("\n| against raw, same process |")
+	for _, impl := range peerImpls {
+		fmt.Fprintf(&b, " %s |", ratioStr(r.altRatio(impl, "raw")))
+	}
+	b.WriteString("\n| against rawpool, same process |")
+	for _, impl := range peerImpls {
+		fmt.Fprintf(&b, " %s |", ratioStr(r.altRatio(impl, "rawpool")))
+	}
+	fmt.Fprintf(&b, "\n\n`BenchmarkListCompaniesAlternating`: in process, serial, the generated model, turns of %d calls; medians of %d rounds\n", alternatingBatch, n)
+	b.WriteString("± benchstat's 95% interval, the ratios taken within each round's process.\n")
 	return b.String()
 }
 
@@ -557,9 +632,8 @@ func (r *report) claims() string {
 		signed(a("xoauth2", "bare")-a("raw", "bare")), signed(a("xoauth2", "timeout")-a("raw", "timeout")))
 	fmt.Fprintf(&b, "- oapi-codegen's `ClientWithResponses` makes %s allocations over raw.\n", signed(a("oapicodegen", "timeout")-a("raw", "timeout")))
 
-	s, _ := r.ratio(r.peers, inProcess("complykit", "stenn", "serial"), inProcess("rawpool", "stenn", "serial"), "ns/op")
-	s2, _ := r.ratio(r.peers, inProcess("complykit", "stenn", "serial"), inProcess("raw", "stenn", "serial"), "ns/op")
-	fmt.Fprintf(&b, "- Without a network, complykit's call takes %.2fx the floor's time (%s) and %.2fx plain raw's (%s), paired round by round.\n",
+	s, s2 := r.altRatio("complykit", "rawpool"), r.altRatio("complykit", "raw")
+	fmt.Fprintf(&b, "- Without a network, complykit's call takes %.2fx the floor's time (%s) and %.2fx plain raw's (%s), the contenders taking turns in one process.\n",
 		s.center, interval(s), s2.center, interval(s2))
 
 	st := r.get(r.peers, inProcess("raw", "stenn", "serial"), "allocs/op").center
@@ -595,13 +669,7 @@ func (r *report) readmeTable() string {
 		return r.get(r.peers, remote(impl, client, "stenn"), "allocs/op").center
 	}
 	by := func(impl string) float64 { return r.get(r.peers, remote(impl, "timeout", "stenn"), "B/op").center }
-	t := func(impl string) float64 {
-		if impl == "rawpool" {
-			return 1
-		}
-		s, _ := r.ratio(r.peers, inProcess(impl, "stenn", "serial"), inProcess("rawpool", "stenn", "serial"), "ns/op")
-		return s.center
-	}
+	t := func(impl string) float64 { return r.altRatio(impl, "rawpool").center }
 	b.WriteString("| | raw net/http | raw, pooled buffer (the floor) | x/oauth2 | oapi-codegen | complykit (stennapi, everything included) |\n")
 	b.WriteString("|---|---|---|---|---|---|\n")
 	b.WriteString("| allocs per call, client only, 30 s Timeout client |")
@@ -673,4 +741,31 @@ func interval(s summary) string {
 		return "too few rounds for a 95% interval"
 	}
 	return fmt.Sprintf("95%% interval %.2f-%.2f", s.lo, s.hi)
+}
+
+// TestRunScriptContenders keeps bench/run.sh's lists of contenders, which
+// decide what it runs and in which order, equal to the benchmarks' own.
+func TestRunScriptContenders(t *testing.T) {
+	script, err := os.ReadFile("run.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tp []string
+	for _, impl := range tokenPathImpls {
+		tp = append(tp, impl.name)
+	}
+	var peers []string
+	for _, c := range contenders {
+		peers = append(peers, c.name)
+	}
+	for name, want := range map[string][]string{"PEERS": peers, "SIZES": sizeImpls, "TOKENPATH": tp, "STORM": stormImpls} {
+		m := regexp.MustCompile(`(?m)^` + name + `=\(([^)]*)\)$`).FindSubmatch(script)
+		if m == nil {
+			t.Errorf("run.sh sets no %s", name)
+			continue
+		}
+		if got := strings.Fields(string(m[1])); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("run.sh: %s=(%s); want (%s), as the benchmarks have them", name, strings.Join(got, " "), strings.Join(want, " "))
+		}
+	}
 }

@@ -7,7 +7,10 @@
 # It builds the test binary of bench/ once (go test -c), then runs the
 # contenders interleaved: in each round every contender runs once, in its
 # own process, one after the other (A B C D, A B C D, ...), so that drift on
-# a shared machine spreads over all of them instead of landing on one. The
+# a shared machine spreads over all of them instead of landing on one; and
+# once per round BenchmarkListCompaniesAlternating times the in-process
+# contenders in turns of 32 calls within one process, for ratios that a busy
+# machine cannot skew. The
 # raw outputs go to docs/bench/*.txt (only if every run passed: the
 # benchmarks assert their counts), benchstat's tables to
 # docs/bench/*.benchstat.txt, and the markdown tables are generated from the
@@ -24,7 +27,8 @@
 #   TOKEN_SECONDS=24 length of each token-path run
 #   OUT=docs/bench   where the raw outputs and benchstat's tables go
 #
-# With the defaults it takes about 35 minutes, most of it the token path.
+# With the defaults it takes about 30 minutes on a 2-core machine, half of it
+# the token path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,10 +77,12 @@ run() {
 } >"$tmp/env.txt"
 
 for ((r = 1; r <= ROUNDS; r++)); do
-	echo "== peers and sizes, round $r of $ROUNDS"
+	echo "== $(date +%T) peers and sizes, round $r of $ROUNDS"
 	for impl in "${PEERS[@]}"; do
 		run peers.txt "^BenchmarkListCompanies(InProcess|Remote)?\$/^impl=$impl\$" "$BENCHTIME"
 	done
+	# All the in-process contenders in one process, in turns of 32 calls.
+	run alternating.txt '^BenchmarkListCompaniesAlternating$' "$BENCHTIME"
 	for impl in "${SIZES[@]}"; do
 		run sizes.txt "^BenchmarkListCompaniesSize\$/^impl=$impl\$" "$BENCHTIME"
 	done
@@ -84,7 +90,7 @@ done
 
 export COMPLYKIT_TOKENPATH_SECONDS=$TOKEN_SECONDS
 for ((r = 1; r <= TOKEN_ROUNDS; r++)); do
-	echo "== token path, round $r of $TOKEN_ROUNDS"
+	echo "== $(date +%T) token path, round $r of $TOKEN_ROUNDS"
 	for impl in "${TOKENPATH[@]}"; do
 		run tokenpath.txt "^BenchmarkTokenPath\$/^impl=$impl\$" 1x
 	done
@@ -97,19 +103,20 @@ echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 echo "took: $(( ($(date +%s) - started + 30) / 60 )) min" >>"$tmp/env.txt"
 
 mkdir -p "$OUT"
-for f in env peers sizes tokenpath storm; do
+for f in env peers alternating sizes tokenpath storm; do
 	cp "$tmp/$f.txt" "$OUT/$f.txt"
 done
 for f in peers sizes tokenpath storm; do
 	"${BENCHSTAT[@]}" -col /impl "$OUT/$f.txt" >"$OUT/$f.benchstat.txt"
 done
+"${BENCHSTAT[@]}" "$OUT/alternating.txt" >"$OUT/alternating.benchstat.txt"
 
 if [ "$OUT" = docs/bench ]; then
 	echo "== docs/benchmarks.md and README.md from the raw outputs"
 	go test ./bench -run '^TestBenchmarkDocs$' -count 1 -update
 fi
 
-for f in peers sizes tokenpath storm; do
+for f in peers alternating sizes tokenpath storm; do
 	echo
 	echo "== $OUT/$f.benchstat.txt"
 	cat "$OUT/$f.benchstat.txt"
