@@ -23,7 +23,7 @@ const maxOverFloor = 7
 // call through the generated client stays within raw + maxExtraAllocs and
 // within the pooled floor + maxOverFloor.
 func TestTypedCallAllocationsStayNearRaw(t *testing.T) {
-	hc := &http.Client{Transport: inProcessTransport{h: apiHandler()}}
+	hc := &http.Client{Transport: inProcessTransport{apiHandler()}}
 	counts := map[string]float64{}
 	for _, c := range contenders {
 		if c.name != "raw" && c.name != "rawpool" && c.name != "complykit" {

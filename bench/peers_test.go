@@ -49,7 +49,17 @@ type contender struct {
 	// bodies the contender decodes into; oapi-codegen decodes into its
 	// own generated model only.
 	bodies []body
-	setup  func(tb testing.TB, base string, hc *http.Client, kind body) func(ctx context.Context) (int, error)
+	// setup returns the call, decoding into the model of kind (at most
+	// one; none: bodyStenn, the generated model).
+	setup func(tb testing.TB, base string, hc *http.Client, kind ...body) func(ctx context.Context) (int, error)
+}
+
+// kindOf is setup's body: the one given, else bodyStenn.
+func kindOf(kind []body) body {
+	if len(kind) == 0 {
+		return bodyStenn
+	}
+	return kind[0]
 }
 
 // rawCall is the raw contenders' call: a hand-set bearer, then read.
@@ -89,19 +99,22 @@ func withoutTimeout(hc *http.Client) *http.Client {
 }
 
 var contenders = []contender{
-	{"raw", bodies, func(tb testing.TB, base string, hc *http.Client, kind body) func(context.Context) (int, error) {
+	{"raw", bodies, func(tb testing.TB, base string, hc *http.Client, kinds ...body) func(context.Context) (int, error) {
+		kind := kindOf(kinds)
 		return rawCall(base, hc, kind, readAll)
 	}},
-	{"rawpool", bodies, func(tb testing.TB, base string, hc *http.Client, kind body) func(context.Context) (int, error) {
+	{"rawpool", bodies, func(tb testing.TB, base string, hc *http.Client, kinds ...body) func(context.Context) (int, error) {
+		kind := kindOf(kinds)
 		return rawCall(base, hc, kind, readPooled)
 	}},
-	{"xoauth2", bodies, func(tb testing.TB, base string, hc *http.Client, kind body) func(context.Context) (int, error) {
+	{"xoauth2", bodies, func(tb testing.TB, base string, hc *http.Client, kinds ...body) func(context.Context) (int, error) {
+		kind := kindOf(kinds)
 		// clientcredentials.Config.Client: oauth2.NewClient over the
 		// context's client, whose Timeout it copies (see clientSettings).
 		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 		return xoauth2Call(base, xoauth2Config(base).Client(ctx), kind)
 	}},
-	{"oapicodegen", []body{bodyStenn}, func(tb testing.TB, base string, hc *http.Client, kind body) func(context.Context) (int, error) {
+	{"oapicodegen", []body{bodyStenn}, func(tb testing.TB, base string, hc *http.Client, _ ...body) func(context.Context) (int, error) {
 		c, err := stenn.NewClientWithResponses(base, stenn.WithHTTPClient(hc), stenn.WithRequestEditorFn(func(ctx context.Context, req *http.Request) error {
 			req.Header.Set("Authorization", "Bearer "+benchToken)
 			return nil
@@ -120,7 +133,8 @@ var contenders = []contender{
 			return len(resp.JSON200.Data), nil
 		}
 	}},
-	{"complykit", bodies, func(tb testing.TB, base string, hc *http.Client, kind body) func(context.Context) (int, error) {
+	{"complykit", bodies, func(tb testing.TB, base string, hc *http.Client, kinds ...body) func(context.Context) (int, error) {
+		kind := kindOf(kinds)
 		c, err := stennapi.NewClient("id", "secret", stennapi.WithBaseURL(base), option.WithHTTPClient(hc))
 		if err != nil {
 			tb.Fatal(err)
@@ -253,9 +267,17 @@ func BenchmarkListCompanies(b *testing.B) {
 }
 
 // inProcessTransport answers GET /v1/companies from memory, without a
-// network, with body (sized: with its Content-Length; otherwise of
-// unknown length, as a chunked response is), and anything else from h.
-type inProcessTransport struct {
+// network, with the peer benchmarks' body, and anything else from h.
+type inProcessTransport struct{ h http.Handler }
+
+func (t inProcessTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return listTransport{h: t.h}.RoundTrip(req)
+}
+
+// listTransport is inProcessTransport with a body of its own (nil: the
+// peer body), sized (with its Content-Length) or, if chunked, of unknown
+// length, as a chunked response is.
+type listTransport struct {
 	h       http.Handler
 	body    []byte
 	chunked bool
@@ -267,7 +289,7 @@ type bodyReader struct{ r *bytes.Reader }
 func (b bodyReader) Read(p []byte) (int, error) { return b.r.Read(p) }
 func (bodyReader) Close() error                 { return nil }
 
-func (t inProcessTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t listTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Path == "/v1/companies" && req.Header.Get("Authorization") == "Bearer "+benchToken {
 		body := t.body
 		if body == nil {
@@ -296,7 +318,7 @@ func (t inProcessTransport) RoundTrip(req *http.Request) (*http.Response, error)
 // would enforce one with a goroutine per request for a transport it does
 // not know, such as this one, for every contender alike.
 func BenchmarkListCompaniesInProcess(b *testing.B) {
-	hc := &http.Client{Transport: inProcessTransport{h: apiHandler()}}
+	hc := &http.Client{Transport: inProcessTransport{apiHandler()}}
 	forEach(b, false, bodies, []string{"serial", "parallel"}, func(b *testing.B, c contender, _ *http.Client, kind body, parallel bool) {
 		runContender(b, c, "https://api.stenn.test", hc, kind, parallel)
 	})
@@ -379,7 +401,7 @@ const alternatingBatch = 32
 // are tight even when the absolute times are not. The figures are the
 // <impl>-ns/call metrics; ns/op is a turn of all of them.
 func BenchmarkListCompaniesAlternating(b *testing.B) {
-	hc := &http.Client{Transport: inProcessTransport{h: apiHandler()}}
+	hc := &http.Client{Transport: inProcessTransport{apiHandler()}}
 	ctx := context.Background()
 	calls := make([]func(context.Context) (int, error), len(contenders))
 	for i, c := range contenders {

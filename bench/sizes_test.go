@@ -31,7 +31,7 @@ func sizeBody(n int) []byte {
 // sizeCall is impl's GET /v1/companies of n companies, answered from
 // memory with a Content-Length (sized) or without (chunked).
 func sizeCall(tb testing.TB, impl string, n int, length string) func(context.Context) (int, error) {
-	hc := &http.Client{Transport: inProcessTransport{h: apiHandler(), body: sizeBody(n), chunked: length == "chunked"}}
+	hc := &http.Client{Transport: listTransport{h: apiHandler(), body: sizeBody(n), chunked: length == "chunked"}}
 	for _, c := range contenders {
 		if c.name == impl {
 			return c.setup(tb, "https://api.stenn.test", hc, bodyStenn)
@@ -55,10 +55,13 @@ func sizeMem(tb testing.TB, impl string, n int, length string, runs int) (allocs
 // maxAllocsOverRaw is how many allocations complykit's list call may make
 // beyond plain raw's (io.ReadAll, json.Unmarshal) for the same list. The
 // target is 0; it is missed by a fixed cost of the element-by-element
-// decode (json.Decoder's tokens for the wrapper, the list's own growth),
-// which does not grow with the list: docs/benchmarks.md has the figures
-// and the SDK change that would remove it.
-const maxAllocsOverRaw = 32
+// decode (json.Decoder's tokens for the wrapper, the list's own growth):
+// 31 at most when measured (10 companies, chunked, at 72c2732), and the
+// bound leaves room for a few allocations per call elsewhere in the SDK.
+// TestListSizesStayUnderRaw checks that the excess does not grow with the
+// list; docs/benchmarks.md has the figures and the SDK changes that would
+// remove it.
+const maxAllocsOverRaw = 40
 
 // checkUnderRaw fails if complykit allocates more bytes than plain raw for
 // n companies (the size table's target), or more than maxAllocsOverRaw
@@ -107,15 +110,25 @@ func BenchmarkListCompaniesSize(b *testing.B) {
 	}
 }
 
-// TestListSizesStayUnderRaw checks the size table's target in the ordinary
+// TestListSizesStayUnderRaw checks the size table's bounds in the ordinary
 // test run, at sizes quick enough for -race: 10 companies (a short body,
 // read whole when its length is known) and 200 (104 KB, past
-// apiclient.StreamThreshold: decoded element by element).
+// apiclient.StreamThreshold: decoded element by element), and that what
+// complykit allocates over raw does not grow from one to the other.
 func TestListSizesStayUnderRaw(t *testing.T) {
-	for _, n := range []int{10, 200} {
-		for _, length := range lengths {
+	for _, length := range lengths {
+		var excess []float64
+		for _, n := range []int{10, 200} {
 			raw, ck := checkUnderRaw(t, n, length, max(2, 200/n))
 			t.Logf("%d companies, %s: raw %.0f allocs %.0f B, complykit %.0f allocs %.0f B", n, length, raw[0], raw[1], ck[0], ck[1])
+			excess = append(excess, ck[0]-raw[0])
+		}
+		// Each company costs complykit what it costs raw: what complykit
+		// allocates beyond raw's does not grow with the list. (Chunked
+		// lists are decoded element by element at both sizes; a sized one
+		// of 10 companies is read whole, a different path.)
+		if length == "chunked" && excess[1] > excess[0] && excess[1] > 0 {
+			t.Errorf("%s: complykit allocates %+.0f over raw for 10 companies and %+.0f for 200: the excess grows with the list", length, excess[0], excess[1])
 		}
 	}
 }
