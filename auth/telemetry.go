@@ -88,11 +88,12 @@ type TelemetryOptions struct {
 //   - complykit.token.lock.wait.duration (s): waits for a store's
 //     cross-process lock (auth/redisstore).
 //
-// With the default global providers and no SDK installed, it costs two
-// small allocations per typed call and records nothing. A nil *Telemetry
-// records nothing either.
+// With the default global providers and no SDK installed, it records
+// nothing and costs a typed call no allocation. A nil *Telemetry records
+// nothing either.
 type Telemetry struct {
 	tracer           trace.Tracer
+	globalTracer     bool // no TracerProvider given: the global one
 	propagator       propagation.TextMapPropagator
 	tokenPropagation bool
 	provider         attribute.KeyValue
@@ -120,6 +121,7 @@ func NewTelemetry(o TelemetryOptions) (*Telemetry, error) {
 		mp = otel.GetMeterProvider()
 	}
 	t := &Telemetry{
+		globalTracer:     o.TracerProvider == nil,
 		tracer:           tp.Tracer(ScopeName, trace.WithInstrumentationVersion(version.Number)),
 		propagator:       propagation.TraceContext{},
 		tokenPropagation: o.PropagateToTokenRequests,
@@ -171,7 +173,18 @@ func NewTelemetry(o TelemetryOptions) (*Telemetry, error) {
 var (
 	clientKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
 	zeroWait   = 0.0
+	// noSDK is the global TracerProvider before an application installs
+	// one (otel.SetTracerProvider replaces what GetTracerProvider returns):
+	// while it is still the global one, a span would record nothing, and
+	// starting one costs three allocations.
+	noSDK = otel.GetTracerProvider()
 )
+
+// tracing reports whether spans can record: a TracerProvider was given, or
+// the application has installed one globally. It costs an atomic load.
+func (t *Telemetry) tracing() bool {
+	return !t.globalTracer || otel.GetTracerProvider() != noSDK
+}
 
 // CallSpan is the span of one typed call, from StartCall. Its zero value
 // (no telemetry) does nothing.
@@ -194,6 +207,13 @@ type callStateKey struct{}
 // (for a caller that wants the response's metadata).
 func (t *Telemetry) StartCall(ctx context.Context, name string, countAttempts bool) (context.Context, CallSpan) {
 	if t == nil {
+		if countAttempts {
+			st := &callState{}
+			return context.WithValue(ctx, callStateKey{}, st), CallSpan{state: st}
+		}
+		return ctx, CallSpan{}
+	}
+	if !t.tracing() {
 		if countAttempts {
 			st := &callState{}
 			return context.WithValue(ctx, callStateKey{}, st), CallSpan{state: st}
@@ -415,7 +435,7 @@ func (t *Telemetry) tokenWaited(ctx context.Context, d time.Duration) {
 // own, since no caller's context bounds it, linked to the fetch of the
 // token it replaces.
 func (t *Telemetry) startFetch(background bool, replaces trace.SpanContext) (context.Context, trace.Span) {
-	if t == nil {
+	if t == nil || !t.tracing() {
 		return context.Background(), nil
 	}
 	opts := []trace.SpanStartOption{trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindClient),

@@ -172,17 +172,7 @@ func (c *Client) ListCompanies(ctx context.Context, opts ...option.CallOption) (
 	if resp.StatusCode != http.StatusOK {
 		return nil, newError(op, resp, c.red)
 	}
-	var stream *companyStream // made only for a long list
-	list, err := apiclient.DecodeList(resp, c.maxBody, "data", func(body []byte) ([]Company, error) {
-		var list []Company
-		err := decodeCompanies(body, &list)
-		return list, err
-	}, func(dec *json.Decoder, out *Company) error {
-		if stream == nil {
-			stream = newCompanyStream()
-		}
-		return stream.decode(dec, out)
-	})
+	list, err := apiclient.DecodeList(resp, c.maxBody, "data", shortCompanies, newCompanyDecoder)
 	if err != nil {
 		return nil, bodyError(op, resp, err, c.red)
 	}
@@ -197,6 +187,9 @@ func (c *Client) ListCompanies(ctx context.Context, opts ...option.CallOption) (
 // takes the slower path that rewrites it into the wrapper.
 func decodeCompanies(body []byte, out *[]Company) error {
 	err := decodeCompanyList(body, out)
+	if err == nil {
+		return nil
+	}
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) && strings.HasSuffix(typ.Field, "contacts") {
 		var compat []companyCompat
@@ -235,6 +228,16 @@ func decodeCompanyList[T any](body []byte, out *[]T) error {
 	*out = w.Data
 	return nil
 }
+
+// shortCompanies decodes a short list at once.
+func shortCompanies(body []byte) ([]Company, error) {
+	var list []Company
+	err := decodeCompanies(body, &list)
+	return list, err
+}
+
+// newCompanyDecoder makes the element decoder of a long list.
+func newCompanyDecoder() func(*json.Decoder, *Company) error { return newCompanyStream().decode }
 
 // companyStream decodes the companies of a long list one by one from the
 // network (apiclient.DecodeList). Each company's contacts, in either

@@ -186,9 +186,10 @@ const StreamThreshold = 64 << 10
 // usual short list. A longer one, or one of unknown length, is decoded
 // element by element straight from the response with elem, so the body
 // and the decoded list are never both in memory: the peak is the list
-// plus one element. The max cap applies to both: past it the call fails
+// plus one element. newElem makes the element decoder, only when a list
+// is streamed. The max cap applies to both: past it the call fails
 // with a *BodyError and returns nothing, never a partial list.
-func DecodeList[T any](resp *http.Response, max int64, wrapperKey string, small func(body []byte) ([]T, error), elem func(dec *json.Decoder, out *T) error) ([]T, error) {
+func DecodeList[T any](resp *http.Response, max int64, wrapperKey string, small func(body []byte) ([]T, error), newElem func() func(dec *json.Decoder, out *T) error) ([]T, error) {
 	if resp.ContentLength >= 0 && resp.ContentLength < StreamThreshold {
 		var out []T
 		err := DecodeJSONWith(resp, max, func(body []byte) error {
@@ -212,7 +213,32 @@ func DecodeList[T any](resp *http.Response, max int64, wrapperKey string, small 
 		return nil, limitError(resp.ContentLength, max)
 	}
 	lr := &io.LimitedReader{R: resp.Body, N: max + 1}
-	out, err := streamList(json.NewDecoder(lr), wrapperKey, elem)
+	var body io.Reader = lr
+	if resp.ContentLength < 0 {
+		// Unknown length (chunked): most such lists are short too. Read up
+		// to StreamThreshold into a pooled buffer; a body that ends there
+		// takes the short path, a longer one is streamed from what was read
+		// and the rest.
+		buf := bufPool.Get().(*bytes.Buffer)
+		buf.Reset()
+		defer func() {
+			if buf.Cap() <= maxPooled {
+				bufPool.Put(buf)
+			}
+		}()
+		if _, err := buf.ReadFrom(io.LimitReader(lr, StreamThreshold+1)); err != nil {
+			return nil, &BodyError{Reason: "reading the response body failed", Err: err}
+		}
+		if buf.Len() <= StreamThreshold && int64(buf.Len()) <= max {
+			out, err := small(buf.Bytes())
+			if err != nil {
+				return nil, decodeError(err)
+			}
+			return out, nil
+		}
+		body = io.MultiReader(bytes.NewReader(buf.Bytes()), lr)
+	}
+	out, err := streamList(json.NewDecoder(body), wrapperKey, newElem())
 	if lr.N <= 0 {
 		return nil, limitError(0, max)
 	}
@@ -236,7 +262,11 @@ func DecodeArray[T any](resp *http.Response, max int64) ([]T, error) {
 			return nil, &BodyError{Reason: errNotList.Error() + " (null)"}
 		}
 		return out, nil
-	}, func(dec *json.Decoder, out *T) error { return dec.Decode(out) })
+	}, plainElem[T])
+}
+
+func plainElem[T any]() func(*json.Decoder, *T) error {
+	return func(dec *json.Decoder, out *T) error { return dec.Decode(out) }
 }
 
 func streamList[T any](dec *json.Decoder, wrapperKey string, elem func(*json.Decoder, *T) error) ([]T, error) {
@@ -360,6 +390,11 @@ func ReadErrorBody(resp *http.Response) []byte {
 // IsJSON reports whether a Content-Type is JSON: application/json or any
 // application/*+json (such as application/graphql-response+json).
 func IsJSON(contentType string) bool {
+	// The usual answers, without the allocations of a full parse.
+	switch contentType {
+	case "application/json", "application/json; charset=utf-8", "application/json;charset=utf-8", "application/json; charset=UTF-8":
+		return true
+	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return false

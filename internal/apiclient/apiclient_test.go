@@ -180,7 +180,7 @@ func TestDecodeList(t *testing.T) {
 			if mode == "unsized" {
 				cl = -1 // chunked: always streamed
 			}
-			got, err := DecodeList(listResponse(tc.body, cl), tc.max, "data", small, elem)
+			got, err := DecodeList(listResponse(tc.body, cl), tc.max, "data", small, func() func(*json.Decoder, *item) error { return elem })
 			switch {
 			case tc.want == "" && (err != nil || len(got) != tc.n):
 				t.Errorf("%s/%s: %d items, %v; want %d", tc.name, mode, len(got), err, tc.n)

@@ -257,6 +257,9 @@ func EndCall(cs auth.CallSpan, call *Call, resp *http.Response, err error, red *
 // ApplyCall runs the per-call options opts for package pkg, whose
 // per-call config is provider (nil if it has none).
 func ApplyCall[O ~func(*Call) error](pkg string, provider any, opts []O) (Call, error) {
+	if len(opts) == 0 {
+		return Call{Package: pkg, Provider: provider}, nil // no option can keep its address: no allocation
+	}
 	c := Call{Package: pkg, Provider: provider}
 	for i, opt := range opts {
 		if opt == nil {
