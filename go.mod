@@ -12,6 +12,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 	github.com/vektah/gqlparser/v2 v2.5.19
+	golang.org/x/net v0.57.0
 	golang.org/x/oauth2 v0.36.0
 )
 
