@@ -395,21 +395,29 @@ schema; neither needs credentials.`,
 func (a *app) fakeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fake <provider>",
-		Short: "Serve a provider's fake on loopback until interrupted",
+		Short: "Serve a provider's fake until interrupted",
 		Long: `fake serves the provider's spec-validated fake (the same one the Go tests
-use) on loopback until interrupted, and prints its URLs and the test
-client's credentials, so tests in any language can use it.`,
+use) until interrupted, and prints its URLs, the test client's credentials
+and the ids of the sample records it serves, so tests in any language can
+use it. Its control API, under /__complykit/, scripts faults, reads the
+request log and moves the clock (see the README).
+
+It listens on loopback unless --addr names another interface (then it
+warns: anyone who can reach the port can use the fake and its control API,
+which has no authentication). The port is --addr's, else the PORT
+environment variable's, else a free one.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun("provider"),
 	}
 	for _, p := range providers {
 		o := &options{provider: p.name}
 		c := providerCmd(p, p.name, "Serve "+p.title+"'s fake")
-		c.Long = "Serve " + p.title + "'s fake on loopback until interrupted.\n\n" + flagHelp(p.name)
+		c.Long = "Serve " + p.title + "'s fake until interrupted, on loopback unless --addr\nsays otherwise; the port is --addr's, else $PORT, else a free one.\n\n" + flagHelp(p.name)
 		c.Args = noArgs
 		c.PersistentPreRunE = a.envHook(p)
 		c.RunE = a.runE(func(cmd *cobra.Command, _ []string) error { return a.runFake(cmd.Context(), p, o) })
-		c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:0", "address to listen on (loopback only; port 0 picks a free one)")
+		c.Flags().StringVar(&o.addr, "addr", "127.0.0.1", "`host[:port]` to listen on, any interface (a warning when not loopback); without a port, $PORT or a free one")
+		c.Flags().BoolVar(&o.verbose, "verbose", false, "log each request to stderr: method, path, status and any contract violation")
 		cmd.AddCommand(c)
 	}
 	return cmd

@@ -295,9 +295,9 @@ func TestEnvFallback(t *testing.T) {
 	}
 	assertNoSecrets(t, r, "secret-looking-value", srv.ClientSecret)
 	// Repeatable flags take a list; fake's --addr falls back too.
-	r = cli(t, t.TempDir(), map[string]string{"COMPLYKIT_STENN_ADDR": "0.0.0.0:0"}, "fake", "stenn")
-	if r.code != 2 || !strings.Contains(r.stderr, "loopback only") {
-		t.Errorf("COMPLYKIT_STENN_ADDR=0.0.0.0:0: exit %d: %s", r.code, r.stderr)
+	r = cli(t, t.TempDir(), map[string]string{"COMPLYKIT_STENN_ADDR": "not an address"}, "fake", "stenn")
+	if r.code != 2 || !strings.Contains(r.stderr, `--addr "not an address": want host or host:port`) {
+		t.Errorf("COMPLYKIT_STENN_ADDR=not an address: exit %d: %s", r.code, r.stderr)
 	}
 }
 

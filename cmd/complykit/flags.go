@@ -34,7 +34,8 @@ type options struct {
 	body   string
 
 	// fake
-	addr string
+	addr    string
+	verbose bool
 }
 
 // noEnvAnnotation marks a flag that has no environment fallback: --param

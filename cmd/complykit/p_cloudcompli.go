@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/complykit/complykit-go/fake"
+	"github.com/complykit/complykit-go/internal/fakeserver"
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/cloudcompliapi"
@@ -31,7 +33,7 @@ func init() {
 		},
 		open:       openCloudCompli,
 		operations: restOperations("cloudcompli.yaml"),
-		startFake: func(addr string) (fake, error) {
+		startFake: func(addr string) (runningFake, error) {
 			s, err := cloudcomplitest.Start(cloudcomplitest.WithAddr(addr))
 			if err != nil {
 				return nil, err
@@ -88,7 +90,9 @@ func openCloudCompli(ctx context.Context, o *options, common []option.Option, st
 
 type cloudcompliFake struct{ s *cloudcomplitest.Server }
 
-func (f cloudcompliFake) Close() { f.s.Close() }
+func (f cloudcompliFake) Close()                     { f.s.Close() }
+func (f cloudcompliFake) Server() *fakeserver.Server { return f.s.Server }
+func (f cloudcompliFake) Samples() []fake.Sample     { return f.s.Samples() }
 func (f cloudcompliFake) Describe() []kv {
 	return []kv{
 		{"instance", f.s.URL},
@@ -97,5 +101,7 @@ func (f cloudcompliFake) Describe() []kv {
 		{"client id", f.s.ClientID},
 		{"client secret", f.s.ClientSecret},
 		{"ui token", f.s.StaticToken},
+		{"username", f.s.Username()},
+		{"password", cloudcomplitest.DefaultPassword},
 	}
 }

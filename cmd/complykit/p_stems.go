@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/complykit/complykit-go/fake"
+	"github.com/complykit/complykit-go/internal/fakeserver"
 	"strings"
 
 	"github.com/complykit/complykit-go/auth"
@@ -29,7 +31,7 @@ func init() {
 		},
 		open:       openStems,
 		operations: restOperations("stems.yaml"),
-		startFake: func(addr string) (fake, error) {
+		startFake: func(addr string) (runningFake, error) {
 			s, err := stemstest.Start(stemstest.WithAddr(addr))
 			if err != nil {
 				return nil, err
@@ -93,7 +95,9 @@ func openStems(ctx context.Context, o *options, common []option.Option, store au
 
 type stemsFake struct{ s *stemstest.Server }
 
-func (f stemsFake) Close() { f.s.Close() }
+func (f stemsFake) Close()                     { f.s.Close() }
+func (f stemsFake) Server() *fakeserver.Server { return f.s.Server }
+func (f stemsFake) Samples() []fake.Sample     { return f.s.Samples() }
 func (f stemsFake) Describe() []kv {
 	return []kv{
 		{"base URL", f.s.URL},

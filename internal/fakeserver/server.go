@@ -204,6 +204,12 @@ func Start(cfg Config) (*Server, error) {
 	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.srv.Start()
 	s.URL = s.srv.URL
+	if tcp, ok := s.srv.Listener.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		// Listening on every interface (0.0.0.0, ::): the URL names the
+		// loopback one, which this host can always reach, rather than
+		// http://[::]:port, which no client can.
+		s.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
 	return s, nil
 }
 
