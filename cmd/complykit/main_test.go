@@ -371,7 +371,6 @@ func TestStemsThroughStandaloneFake(t *testing.T) {
 	assertNoSecrets(t, r, secrets...)
 }
 
-
 func TestCloudCompliThroughStandaloneFake(t *testing.T) {
 	f := startFake(t, "cloudcompli")
 	env := map[string]string{
