@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/agnivade/levenshtein"
-	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/internal/version"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -20,10 +19,10 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         env
 
-	// store opens the token cache shared between runs, or returns nil
-	// when there is none. It is the one place tokens at rest come from:
-	// a keychain-backed store goes here.
-	store func() auth.Store
+	// store opens where tokens are kept between runs (the OS keychain,
+	// or 0600 files: see tokenstore.go), or returns nil when there is
+	// nowhere. It is the one place tokens at rest come from.
+	store func() (tokenStore, error)
 	// progress says on stderr what a call is waiting for.
 	progress *progress
 
@@ -123,7 +122,7 @@ secrets need not be typed on a command line.
 	if err != nil {
 		return nil, err
 	}
-	root.AddCommand(a.demoCmd(), a.tokenCmd(), call, a.fakeCmd())
+	root.AddCommand(a.demoCmd(), a.tokenCmd(), call, a.loginCmd(), a.logoutCmd(), a.fakeCmd())
 	// cobra's completion command, made now rather than at Execute so that
 	// it is in the tree the README's flag table is made from, and so that
 	// an unknown shell is a usage error rather than help and exit 0.

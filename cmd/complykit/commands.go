@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,21 +20,6 @@ import (
 
 // userAgent is the product every CLI request names first.
 const userAgent = "complykit-cli"
-
-// fileStore is the CLI's token cache: an auth.FileStore in the user's
-// cache directory (files named by a hash, never by a secret; mode 0600),
-// or nil if there is no cache directory.
-func fileStore() auth.Store {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return nil
-	}
-	s, err := auth.NewFileStore(filepath.Join(dir, "complykit", "tokens"))
-	if err != nil {
-		return nil
-	}
-	return s
-}
 
 // open checks the flags every provider shares and opens the provider's
 // client with the options the CLI gives every client.
@@ -50,7 +34,18 @@ func (a *app) open(ctx context.Context, p *provider, o *options) (session, error
 	}
 	var store auth.Store
 	if !o.noCache && a.store != nil {
-		store = a.store()
+		ts, err := a.store()
+		if err != nil {
+			return nil, err
+		}
+		if ts != nil {
+			store = ts
+		}
+		if p.login != nil {
+			if o.login, err = a.signedIn(p, ts); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return p.open(ctx, o, common, store)
 }

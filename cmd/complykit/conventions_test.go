@@ -278,7 +278,7 @@ func TestEnvFallback(t *testing.T) {
 	// --no-cache came from the environment: nothing was written.
 	cache := t.TempDir()
 	cli(t, cache, env, "token", "stenn")
-	if files, _ := filepath.Glob(filepath.Join(cache, "complykit", "tokens", "*")); len(files) != 0 {
+	if files, _ := filepath.Glob(filepath.Join(cache, "cache", "complykit", "tokens", "*")); len(files) != 0 {
 		t.Errorf("COMPLYKIT_STENN_NO_CACHE=true, but the cache holds %v", files)
 	}
 	// A flag wins over its variable.

@@ -36,6 +36,17 @@ type options struct {
 	// fake
 	addr    string
 	verbose bool
+
+	// login
+	port             int
+	browser          string
+	authURL          string
+	responseMode     string
+	documentedQuirks bool
+
+	// login is the provider's signed-in user (`complykit login`), for
+	// token and call; nil if none, or with --no-cache.
+	login *loginRecord
 }
 
 // noEnvAnnotation marks a flag that has no environment fallback: --param

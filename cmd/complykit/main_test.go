@@ -21,6 +21,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(browserHelperEnv) != "" {
+		// This test binary is the --browser command of a login test.
+		os.Exit(browserHelper())
+	}
 	dir, err := os.MkdirTemp("", "complykit-cli")
 	if err != nil {
 		panic(err)
@@ -45,7 +49,7 @@ type result struct {
 func cli(t *testing.T, cacheDir string, env map[string]string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cacheDir, "XDG_CACHE_HOME=" + cacheDir}
+	cmd.Env = cleanEnv(cacheDir)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -259,7 +263,7 @@ func TestStennThroughStandaloneFake(t *testing.T) {
 	if !strings.Contains(again.stdout, tok["access_token"]) {
 		t.Errorf("second run fetched a new token; want the cached one")
 	}
-	files, _ := filepath.Glob(filepath.Join(cache, "complykit", "tokens", "*"))
+	files, _ := filepath.Glob(filepath.Join(cache, "cache", "complykit", "tokens", "*"))
 	if len(files) != 1 {
 		t.Fatalf("cache files = %v", files)
 	}

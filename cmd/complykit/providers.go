@@ -70,6 +70,9 @@ type provider struct {
 	// operations lists what `call` runs, from the spec.
 	operations func() ([]*operation, error)
 	startFake  func(addr string) (runningFake, error)
+	// login is the user sign-in of `complykit login`, for providers with
+	// one (Stems, CloudCompli).
+	login *loginSpec
 }
 
 // providers in the order the design and the README present them.
