@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zalando/go-keyring"
 )
 
 // The tests run the built binary, as a user would.
@@ -25,6 +28,9 @@ func TestMain(m *testing.M) {
 		// This test binary is the --browser command of a login test.
 		os.Exit(browserHelper())
 	}
+	// In-process commands never touch the keychain of the machine
+	// running the tests; the keychain tests install go-keyring's mock.
+	keyring.MockInitWithError(errors.New("no OS keychain in the tests"))
 	dir, err := os.MkdirTemp("", "complykit-cli")
 	if err != nil {
 		panic(err)
