@@ -64,7 +64,7 @@ func addProviderFlags(fs *pflag.FlagSet, p *provider, o *options) {
 		p.flags(fs, o)
 	}
 	fs.StringVarP(&o.output, "output", "o", "json", "output `format`: json (for scripts) or text (tables for lists)")
-	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the token cache")
+	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the token cache, nor act as the user of complykit login")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "overall time limit")
 }
 

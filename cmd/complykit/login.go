@@ -294,7 +294,7 @@ func (a *app) runLogout(ctx context.Context, p *provider) error {
 		if err := ts.Delete(ctx, tokenKey(p.name)); err != nil {
 			return fmt.Errorf("%s: removing the tokens from %s: %w", p.name, ts.Where(), err)
 		}
-		where = ts.Where()
+		where = ts.Name()
 	}
 	path, err := loginPath(p.name)
 	if err != nil {

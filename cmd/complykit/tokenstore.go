@@ -46,8 +46,10 @@ type tokenStore interface {
 	Delete(ctx context.Context, key string) error
 	// Kind is storeKeychain or storeFile.
 	Kind() string
-	// Where says where the tokens are, for login's output.
+	// Where says where the tokens are and, for a file, why not the
+	// keychain, for login's output; Name says where, briefly.
 	Where() string
+	Name() string
 }
 
 // openTokenStore returns the store COMPLYKIT_TOKEN_STORE asks for (see
@@ -108,6 +110,8 @@ func (k *keychainStore) Kind() string { return storeKeychain }
 func (k *keychainStore) Where() string {
 	return fmt.Sprintf("the OS keychain (service %q)", keyringService)
 }
+
+func (k *keychainStore) Name() string { return "the OS keychain" }
 
 func (k *keychainStore) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 	s, err := keyring.Get(keyringService, key)
@@ -184,6 +188,8 @@ func (f *fileStore) Kind() string { return storeFile }
 func (f *fileStore) Where() string {
 	return fmt.Sprintf("%s (files only you can read, mode 0600; %s)", f.dir, f.why)
 }
+
+func (f *fileStore) Name() string { return f.dir }
 
 // Delete removes the token's file. auth.FileStore has no Delete; its
 // files are named <key>.token.json.

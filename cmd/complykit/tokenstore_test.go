@@ -185,7 +185,7 @@ func TestLoginWithKeychain(t *testing.T) {
 		t.Errorf("keychain sign-in without a keychain: %v", err)
 	}
 	r = runCLI("logout", "stems")
-	if r.code != 0 || !strings.Contains(r.stdout, `removed the tokens from the OS keychain (service "complykit")`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `removed the tokens from the OS keychain.`) {
 		t.Errorf("logout: exit %d %s%s", r.code, r.stdout, r.stderr)
 	}
 	if _, err := keyring.Get(keyringService, tokenKey("stems")); !errors.Is(err, keyring.ErrNotFound) {
