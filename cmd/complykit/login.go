@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"io/fs"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -402,7 +403,7 @@ func (a *app) runLogin(ctx context.Context, p *provider, o *options) error {
 		done <- nil
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: o.timeout + time.Minute, IdleTimeout: 30 * time.Second, ErrorLog: nil}
+		WriteTimeout: o.timeout + time.Minute, IdleTimeout: 30 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go srv.Serve(l)
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -25,8 +25,8 @@ func init() {
 			fs.StringVar(&o.baseURL, "base-url", "", "Comply One API root the spec's paths are appended to (required: Stems does not publish it)")
 			fs.StringVar(&o.tokenURL, "token-url", "", "token endpoint (default "+stemsapi.DefaultTokenURL+")")
 			fs.StringArrayVar(&o.scopes, "scope", nil, "`scope` to request instead of the defaults (repeatable; default "+strings.Join(stemsapi.DefaultScopes(), " ")+")")
-			fs.StringVar(&o.username, "username", "", "Stems Accounts user, an email address (required)")
-			fs.StringVar(&o.password, "password", "", "the user's password (required; prefer the environment variable)")
+			fs.StringVar(&o.username, "username", "", "Stems Accounts user, an email address (required, unless signed in with complykit login stems)")
+			fs.StringVar(&o.password, "password", "", "the user's password (required with --username; prefer the environment variable)")
 			fs.StringVar(&o.company, "company", "", "company `id` sent as X-Company-Context on every request")
 		},
 		open:       openStems,
