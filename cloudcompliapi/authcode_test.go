@@ -28,23 +28,18 @@ func app(srv *cloudcomplitest.Server) cloudcompliapi.AuthCodeApp {
 // app: the test reads Location instead of following it.
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-// signIn runs the browser half of the flow: open the authorize URL, stop
-// at the 302 and return where it points.
-func signIn(t *testing.T, authURL string) *url.URL {
+// signIn runs the browser half of the flow: open the authorize URL, sign
+// in on the fake's page and return where the fake sends the browser back.
+func signIn(t *testing.T, srv *cloudcomplitest.Server, authURL string) *url.URL {
 	t.Helper()
-	resp, err := noRedirects.Get(authURL)
+	req, err := srv.SignIn(t.Context(), authURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize: status %d; want 302", resp.StatusCode)
+	if req.Method != http.MethodGet {
+		t.Fatalf("the callback is a %s; want CloudCompli's GET", req.Method)
 	}
-	loc, err := resp.Location()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
+	return req.URL
 }
 
 // callback is the request the app's redirect URI receives once the
@@ -95,7 +90,7 @@ func authCodeEndToEnd(t *testing.T, opts []option.Option, quirks cloudcompliapi.
 		t.Errorf("client_secret on the authorize URL: %v; want %v", got, quirks.SecretInAuthURL)
 	}
 
-	loc := signIn(t, authURL)
+	loc := signIn(t, srv, authURL)
 	if !strings.HasPrefix(loc.String(), redirectURL+"?") {
 		t.Fatalf("redirected to %s; want the app's redirect URL", loc)
 	}
@@ -109,7 +104,7 @@ func authCodeEndToEnd(t *testing.T, opts []option.Option, quirks cloudcompliapi.
 	if _, err := flow.Exchange(context.Background(), code, strings.Repeat("x", 43)); !auth.IsInvalidGrant(err) {
 		t.Fatalf("exchange with the wrong verifier: %v; want invalid_grant (the fake honours PKCE)", err)
 	}
-	loc = signIn(t, authURL) // the failed exchange spent the code
+	loc = signIn(t, srv, authURL) // the failed exchange spent the code
 	code, _ = flow.ReadCallback(callback(t, loc), state)
 	tok, err := flow.Exchange(context.Background(), code, verifier)
 	if err != nil {
@@ -199,7 +194,7 @@ func TestAuthorizeRefusals(t *testing.T) {
 
 	flow, _ = cloudcompliapi.NewAuthCodeFlow(srv.URL, wrong)
 	authURL, state, verifier := flow.NewAuthCodeURL()
-	code, err := cloudcompliapi.ParseCallback(signIn(t, authURL), state)
+	code, err := cloudcompliapi.ParseCallback(signIn(t, srv, authURL), state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,10 +203,25 @@ func TestAuthorizeRefusals(t *testing.T) {
 		t.Errorf("wrong secret, not on the URL: exchange err = %v; want invalid_client", err)
 	}
 
-	// A code redeemed for another redirect URI is refused.
+	// The user presses Deny: the redirect carries access_denied.
 	good, _ := cloudcompliapi.NewAuthCodeFlow(srv.URL, app(srv))
+	authURL, state, _ = good.NewAuthCodeURL()
+	denied, err := srv.Deny(t.Context(), authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce *cloudcompliapi.Error
+	if _, err := cloudcompliapi.ParseCallback(denied.URL, state); !errors.As(err, &ce) || ce.Code != "access_denied" {
+		t.Errorf("denied: ParseCallback err = %v; want an *Error with access_denied", err)
+	}
+	var ae *auth.AuthorizationError
+	if _, err := good.ReadCallback(denied, state); !errors.As(err, &ae) || ae.Code != "access_denied" {
+		t.Errorf("denied: ReadCallback err = %v; want an *auth.AuthorizationError with access_denied", err)
+	}
+
+	// A code redeemed for another redirect URI is refused.
 	authURL, state, verifier = good.NewAuthCodeURL()
-	code, err = cloudcompliapi.ParseCallback(signIn(t, authURL), state)
+	code, err = cloudcompliapi.ParseCallback(signIn(t, srv, authURL), state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +340,7 @@ func TestRestoredUserTokenKeepsItsExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	authURL, state, verifier := flow.NewAuthCodeURL()
-	code, err := cloudcompliapi.ParseCallback(signIn(t, authURL), state)
+	code, err := cloudcompliapi.ParseCallback(signIn(t, srv, authURL), state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +379,7 @@ func TestUserTokensKeptApartInASharedStore(t *testing.T) {
 	exchange := func() *oauth2.Token {
 		flow, _ := cloudcompliapi.NewAuthCodeFlow(srv.URL, app(srv))
 		authURL, state, verifier := flow.NewAuthCodeURL()
-		code, err := cloudcompliapi.ParseCallback(signIn(t, authURL), state)
+		code, err := cloudcompliapi.ParseCallback(signIn(t, srv, authURL), state)
 		if err != nil {
 			t.Fatal(err)
 		}

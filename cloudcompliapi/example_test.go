@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
 
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
@@ -114,15 +113,14 @@ func ExampleNewAuthCodeFlow() {
 	// Keep state and verifier in the user's session.
 	authURL, state, verifier := flow.NewAuthCodeURL()
 
-	// Your app redirects the user's browser to authURL; CloudCompli sends it
-	// back to RedirectURL. Here the fake signs the test user in at once.
-	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.Get(authURL)
+	// Your app redirects the user's browser to authURL; the user signs in
+	// and CloudCompli sends the browser back to RedirectURL. Here the
+	// fake's SignIn plays the browser and the user on the fake's sign-in
+	// page, and returns the request your callback handler would receive.
+	callback, err := srv.SignIn(context.Background(), authURL)
 	if err != nil {
 		log.Fatal(err)
 	}
-	resp.Body.Close()
-	callback, _ := http.NewRequest(http.MethodGet, resp.Header.Get("Location"), nil)
 
 	// In your callback handler: flow.ReadCallback(r, state).
 	code, err := flow.ReadCallback(callback, state)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"mime"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -89,16 +90,52 @@ func (a *api) Authorize(_ context.Context, req cloudcompli.AuthorizeRequestObjec
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
 		return bad("invalid_request", "redirect_uri must be an absolute URI without a fragment")
 	}
-	// The test user is already signed in and approves at once.
-	userID, _ := a.s.data.User["id"].(string)
-	code := a.s.Issuer.NewCode(fakeserver.Grant{ClientID: p.ClientId, Subject: userID}, p.RedirectUri, challenge, method)
-	q := u.Query()
-	q.Set("code", code)
-	if p.State != nil && *p.State != "" {
-		q.Set("state", *p.State)
+	// The sign-in and consent page; approve and deny answer it.
+	pa := &pendingAuth{client: p.ClientId, redirectURI: p.RedirectUri, redirect: u, challenge: challenge, method: method}
+	if p.State != nil {
+		pa.state = *p.State
 	}
+	page := a.s.signIn.Begin(&fakeserver.Authorization{Client: p.ClientId, Data: pa})
+	return cloudcompli.Authorize200TexthtmlResponse{Body: strings.NewReader(page), ContentLength: int64(len(page))}, nil
+}
+
+// pendingAuth is an authorize request waiting on the sign-in page.
+type pendingAuth struct {
+	client            string
+	redirectURI       string // as sent, which the exchange must repeat
+	redirect          *url.URL
+	state             string
+	challenge, method string
+}
+
+// back sends the browser back to the app with params in the query.
+func (pa *pendingAuth) back(w http.ResponseWriter, params url.Values) {
+	q := pa.redirect.Query()
+	for k, v := range params {
+		q[k] = v
+	}
+	if pa.state != "" {
+		q.Set("state", pa.state)
+	}
+	u := *pa.redirect
 	u.RawQuery = q.Encode()
-	return cloudcompli.Authorize302Response{Headers: cloudcompli.Authorize302ResponseHeaders{Location: u.String()}}, nil
+	w.Header().Set("Location", u.String())
+	w.WriteHeader(http.StatusFound)
+}
+
+// approve answers the sign-in page once the user has signed in and
+// consented: a single-use code for the request.
+func (s *Server) approve(w http.ResponseWriter, _ *http.Request, a *fakeserver.Authorization, _ string) {
+	pa := a.Data.(*pendingAuth)
+	userID, _ := s.data.User["id"].(string)
+	code := s.Issuer.NewCode(fakeserver.Grant{ClientID: pa.client, Subject: userID}, pa.redirectURI, pa.challenge, pa.method)
+	pa.back(w, url.Values{"code": {code}})
+}
+
+// deny answers the sign-in page's refusal: access_denied (RFC 6749
+// section 4.1.2.1).
+func (s *Server) deny(w http.ResponseWriter, _ *http.Request, a *fakeserver.Authorization) {
+	a.Data.(*pendingAuth).back(w, url.Values{"error": {"access_denied"}, "error_description": {"The user denied the request"}})
 }
 
 func (a *api) GetUser(ctx context.Context, _ cloudcompli.GetUserRequestObject) (cloudcompli.GetUserResponseObject, error) {

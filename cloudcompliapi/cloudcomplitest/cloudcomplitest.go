@@ -7,10 +7,16 @@
 //
 //   - client credentials at /oauth2/token, for one registered API client;
 //   - the authorization code grant: GET /oauth2/authorize (with client_id,
-//     client_secret and redirect_uri, CloudCompli's documented URL) signs in
-//     the test user without a login page and answers 302 to redirect_uri
-//     with a single-use code, which /oauth2/token redeems when the exchange
-//     carries response_type=code, as CloudCompli's docs show it;
+//     client_secret and redirect_uri, CloudCompli's documented URL, or
+//     without the secret, as the vendor's PHP client sends it) shows a
+//     sign-in page (username, password, and a consent button "Sign in and
+//     allow", or "Deny"); the user's email and DefaultPassword with
+//     consent answer 302 to redirect_uri with a single-use code (and the
+//     state), which /oauth2/token redeems with or without
+//     response_type=code; a refusal comes back as error=access_denied, a
+//     wrong password shows the page again with an error. SignIn plays the
+//     browser and the user; the page's form posts to /__complykit/signin,
+//     a path of the fake's own that no spec describes;
 //   - a token "generated in the web UI" (StaticToken, GenerateToken) and
 //     "Revoke All Tokens" (RevokeAllTokens);
 //   - tokens that live one year (DefaultTokenLifetime) on an injectable
@@ -102,6 +108,10 @@ const (
 	DefaultClientSecret  = "cloudcompli-test-secret"
 	DefaultStaticToken   = "cloudcompli-test-ui-token"
 	DefaultTokenLifetime = 31536000 * time.Second
+	// DefaultPassword is the password of the user (Data.User, whose
+	// username on the sign-in page is its "email") on the sign-in page of
+	// the authorize endpoint.
+	DefaultPassword = "Insp3ct0r"
 )
 
 const (
@@ -131,6 +141,7 @@ type Server struct {
 	Server *fakeserver.Server
 
 	samples  []fake.Sample
+	signIn   *fakeserver.SignInPage
 	clock    *Clock
 	lifetime time.Duration
 	doc      *openapi3.T
@@ -231,6 +242,8 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	s.Issuer = fakeserver.NewIssuer("cc-", o.clock, o.lifetime)
 	s.samples = s.data.samples()
+	s.signIn = &fakeserver.SignInPage{Title: "CloudCompli", Clock: o.clock, Approve: s.approve, Deny: s.deny,
+		Check: func(username, password string) bool { return username == s.Username() && password == DefaultPassword }}
 	if o.static != "" {
 		s.registerStatic(o.static)
 	}
@@ -257,10 +270,12 @@ func Start(opts ...Option) (*Server, error) {
 		Control: []fakeserver.ControlEndpoint{
 			{Method: http.MethodPost, Path: "tokens/generate", Serve: s.controlGenerate},
 			{Method: http.MethodGet, Path: "entries", Serve: s.controlEntries},
+			s.signIn.Endpoint(),
 		},
 		Info: func() map[string]any {
 			return map[string]any{"token_url": s.TokenURL(), "authorize_url": s.AuthorizeURL(),
-				"client_id": s.ClientID, "client_secret": s.ClientSecret, "static_token": s.StaticToken}
+				"client_id": s.ClientID, "client_secret": s.ClientSecret, "static_token": s.StaticToken,
+				"username": s.Username(), "password": DefaultPassword}
 		},
 	})
 	if err != nil {
@@ -286,8 +301,8 @@ func (s *Server) Credentials() cloudcompliapi.ClientCredentials {
 
 // AuthCodeApp returns the registered API client as the app of
 // cloudcompliapi.NewAuthCodeFlow, coming back to redirectURL (any
-// absolute URL: the fake's authorize endpoint signs the test user in and
-// redirects there with a code):
+// absolute URL: once the user signs in on the fake's sign-in page, see
+// SignIn, the fake redirects there with a code):
 //
 //	flow, err := cloudcompliapi.NewAuthCodeFlow(srv.URL, srv.AuthCodeApp("https://app.example/callback"))
 func (s *Server) AuthCodeApp(redirectURL string) cloudcompliapi.AuthCodeApp {
@@ -342,8 +357,19 @@ func (s *Server) ControlURL() string { return s.Server.ControlURL() }
 // company, the projects, their classifications and the forms.
 func (s *Server) Samples() []fake.Sample { return slices.Clone(s.samples) }
 
-// User returns the user the authorize endpoint signs in.
+// User returns the user who signs in on the authorize endpoint's page.
 func (s *Server) User() cloudcompli.User { return cloneMap(s.data.User) }
+
+// Username is the user's username on the sign-in page: its "email"
+// (ivy.inspector@example.com in SampleData), or its "id" if it has none.
+// The password is DefaultPassword.
+func (s *Server) Username() string {
+	if e, _ := s.data.User["email"].(string); e != "" {
+		return e
+	}
+	id, _ := s.data.User["id"].(string)
+	return id
+}
 
 // GenerateToken does what "Generate a Token" does in CloudCompli's API
 // client settings: it returns a new bearer token for the API client, valid

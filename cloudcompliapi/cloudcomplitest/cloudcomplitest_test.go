@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -62,17 +63,55 @@ func TestCustomDataAndNoUIToken(t *testing.T) {
 	}
 }
 
-func TestAuthorizeRedirect(t *testing.T) {
+var requestID = regexp.MustCompile(`<input type="hidden" name="request" value="([^"]+)">`)
+
+// submit answers the sign-in page as a person would.
+func submit(t *testing.T, srv *cloudcomplitest.Server, page, username, password, button string) (int, http.Header, string) {
+	t.Helper()
+	m := requestID.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no sign-in form in %s", page)
+	}
+	form := url.Values{"request": {m[1]}, "username": {username}, "password": {password}, "consent": {button}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/__complykit/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func TestAuthorizeSignInPage(t *testing.T) {
 	clock := cloudcomplitest.NewClock(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
 	srv := cloudcomplitest.NewServer(t, cloudcomplitest.WithClock(clock))
 	q := url.Values{
 		"response_type": {"code"}, "client_id": {srv.ClientID}, "client_secret": {srv.ClientSecret},
 		"redirect_uri": {"https://app.example/cb?tenant=7"},
 	}
-	status, h, _ := get(t, srv.AuthorizeURL()+"?"+q.Encode(), "")
+	status, h, page := get(t, srv.AuthorizeURL()+"?"+q.Encode(), "")
+	if status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || h.Get("Location") != "" {
+		t.Fatalf("authorize: %d %q %q; want the sign-in page", status, h.Get("Content-Type"), h.Get("Location"))
+	}
+	for _, want := range []string{`action="/__complykit/signin"`, `name="username"`, `type="password"`, `value="allow"`, srv.ClientID} {
+		if !strings.Contains(page, want) {
+			t.Errorf("sign-in page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, srv.ClientSecret) {
+		t.Error("the sign-in page shows the client secret")
+	}
+	// A wrong password: the page again, with an error.
+	status, h, again := submit(t, srv, page, srv.Username(), "wrong", "allow")
+	if status != 200 || h.Get("Location") != "" || !strings.Contains(again, "Wrong username or password") {
+		t.Errorf("wrong password: %d %q %s; want the page again with an error", status, h.Get("Location"), again)
+	}
+	status, h, _ = submit(t, srv, page, srv.Username(), cloudcomplitest.DefaultPassword, "allow")
 	loc, err := url.Parse(h.Get("Location"))
 	if status != http.StatusFound || err != nil {
-		t.Fatalf("authorize: %d %q", status, h.Get("Location"))
+		t.Fatalf("sign-in: %d %q", status, h.Get("Location"))
 	}
 	if loc.Host != "app.example" || loc.Query().Get("tenant") != "7" || loc.Query().Get("code") == "" || loc.Query().Has("state") {
 		t.Errorf("Location = %s; want redirect_uri with its query kept, a code and no state", loc)
@@ -87,6 +126,20 @@ func TestAuthorizeRedirect(t *testing.T) {
 	if status != 400 || body["error"] != "invalid_grant" {
 		t.Errorf("expired code: %d %v; want 400 invalid_grant", status, body)
 	}
+	// So do sign-in pages.
+	_, _, page = get(t, srv.AuthorizeURL()+"?"+q.Encode(), "")
+	clock.Advance(11 * time.Minute)
+	if status, _, body := submit(t, srv, page, srv.Username(), cloudcomplitest.DefaultPassword, "allow"); status != 400 || !strings.Contains(body, "expired") {
+		t.Errorf("a sign-in page left open 11 minutes: %d %s; want 400", status, body)
+	}
+
+	// Deny: access_denied, with the state.
+	q.Set("state", "st")
+	_, _, page = get(t, srv.AuthorizeURL()+"?"+q.Encode(), "")
+	status, h, _ = submit(t, srv, page, "", "", "deny")
+	if loc, _ := url.Parse(h.Get("Location")); status != http.StatusFound || loc.Query().Get("error") != "access_denied" || loc.Query().Get("state") != "st" {
+		t.Errorf("deny: %d %s; want error=access_denied and the state", status, loc)
+	}
 
 	// Both observed forms of the authorize URL work: with client_secret
 	// (the help article's) and without (the vendor's PHP client's); a
@@ -96,8 +149,13 @@ func TestAuthorizeRedirect(t *testing.T) {
 		t.Errorf("wrong client_secret: %d %s; want a 400 naming it", status, body)
 	}
 	q.Del("client_secret")
-	if status, h, _ := get(t, srv.AuthorizeURL()+"?"+q.Encode(), ""); status != 302 || !strings.Contains(h.Get("Location"), "code=") {
-		t.Errorf("no client_secret: %d; want a redirect with a code", status)
+	req, err := srv.SignIn(t.Context(), srv.AuthorizeURL()+"?"+q.Encode())
+	if err != nil || req.Method != http.MethodGet || req.URL.Query().Get("code") == "" || req.URL.Query().Get("state") != "st" {
+		t.Errorf("SignIn without client_secret: %v, %v; want a callback with a code and the state", req, err)
+	}
+	q.Set("client_id", "nobody")
+	if _, err := srv.SignIn(t.Context(), srv.AuthorizeURL()+"?"+q.Encode()); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Errorf("SignIn for an unknown client: %v; want an error with the 400", err)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/agnivade/levenshtein"
-	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/internal/version"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -20,10 +19,10 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         env
 
-	// store opens the token cache shared between runs, or returns nil
-	// when there is none. It is the one place tokens at rest come from:
-	// a keychain-backed store goes here.
-	store func() auth.Store
+	// store opens where tokens are kept between runs (the OS keychain,
+	// or 0600 files: see tokenstore.go), or returns nil when there is
+	// nowhere. It is the one place tokens at rest come from.
+	store func() (tokenStore, error)
 	// progress says on stderr what a call is waiting for.
 	progress *progress
 
@@ -123,7 +122,7 @@ secrets need not be typed on a command line.
 	if err != nil {
 		return nil, err
 	}
-	root.AddCommand(a.demoCmd(), a.tokenCmd(), call, a.fakeCmd())
+	root.AddCommand(a.demoCmd(), a.tokenCmd(), call, a.loginCmd(), a.logoutCmd(), a.fakeCmd())
 	// cobra's completion command, made now rather than at Execute so that
 	// it is in the tree the README's flag table is made from, and so that
 	// an unknown shell is a usage error rather than help and exit 0.
@@ -395,21 +394,29 @@ schema; neither needs credentials.`,
 func (a *app) fakeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fake <provider>",
-		Short: "Serve a provider's fake on loopback until interrupted",
+		Short: "Serve a provider's fake until interrupted",
 		Long: `fake serves the provider's spec-validated fake (the same one the Go tests
-use) on loopback until interrupted, and prints its URLs and the test
-client's credentials, so tests in any language can use it.`,
+use) until interrupted, and prints its URLs, the test client's credentials
+and the ids of the sample records it serves, so tests in any language can
+use it. Its control API, under /__complykit/, scripts faults, reads the
+request log and moves the clock (see the README).
+
+It listens on loopback unless --addr names another interface (then it
+warns: anyone who can reach the port can use the fake and its control API,
+which has no authentication). The port is --addr's, else the PORT
+environment variable's, else a free one.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRun("provider"),
 	}
 	for _, p := range providers {
 		o := &options{provider: p.name}
 		c := providerCmd(p, p.name, "Serve "+p.title+"'s fake")
-		c.Long = "Serve " + p.title + "'s fake on loopback until interrupted.\n\n" + flagHelp(p.name)
+		c.Long = "Serve " + p.title + "'s fake until interrupted, on loopback unless --addr\nsays otherwise; the port is --addr's, else $PORT, else a free one.\n\n" + flagHelp(p.name)
 		c.Args = noArgs
 		c.PersistentPreRunE = a.envHook(p)
 		c.RunE = a.runE(func(cmd *cobra.Command, _ []string) error { return a.runFake(cmd.Context(), p, o) })
-		c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:0", "address to listen on (loopback only; port 0 picks a free one)")
+		c.Flags().StringVar(&o.addr, "addr", "127.0.0.1", "`host[:port]` to listen on, any interface (a warning when not loopback); without a port, $PORT or a free one")
+		c.Flags().BoolVar(&o.verbose, "verbose", false, "log each request to stderr: method, path, status and any contract violation")
 		cmd.AddCommand(c)
 	}
 	return cmd

@@ -8,31 +8,18 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/complykit/complykit-go/auth"
+	"github.com/complykit/complykit-go/fake"
 	"github.com/complykit/complykit-go/option"
 )
 
 // userAgent is the product every CLI request names first.
 const userAgent = "complykit-cli"
-
-// fileStore is the CLI's token cache: an auth.FileStore in the user's
-// cache directory (files named by a hash, never by a secret; mode 0600),
-// or nil if there is no cache directory.
-func fileStore() auth.Store {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return nil
-	}
-	s, err := auth.NewFileStore(filepath.Join(dir, "complykit", "tokens"))
-	if err != nil {
-		return nil
-	}
-	return s
-}
 
 // open checks the flags every provider shares and opens the provider's
 // client with the options the CLI gives every client.
@@ -47,7 +34,18 @@ func (a *app) open(ctx context.Context, p *provider, o *options) (session, error
 	}
 	var store auth.Store
 	if !o.noCache && a.store != nil {
-		store = a.store()
+		ts, err := a.store()
+		if err != nil {
+			return nil, err
+		}
+		if ts != nil {
+			store = ts
+		}
+		if p.login != nil {
+			if o.login, err = a.signedIn(p, ts); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return p.open(ctx, o, common, store)
 }
@@ -126,27 +124,89 @@ func (a *app) runCall(ctx context.Context, p *provider, o *options, op *operatio
 	return callErr
 }
 
-func (a *app) runFake(ctx context.Context, p *provider, o *options) error {
-	host, _, err := net.SplitHostPort(o.addr)
+// fakeAddr is where `complykit fake` listens: --addr (host, or
+// host:port), with the port from PORT when --addr has none, else a free
+// one.
+func fakeAddr(addr, port string) (string, error) {
+	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usagef("--addr %q: %v", o.addr, err)
+		// A host alone (127.0.0.1, ::1, 0.0.0.0, localhost).
+		host, p = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), ""
+		if host == "" || strings.ContainsAny(host, "/ ") || (strings.Contains(host, ":") && net.ParseIP(host) == nil) {
+			return "", usagef("--addr %q: want host or host:port, e.g. 127.0.0.1:8089 or 0.0.0.0", addr)
+		}
 	}
-	if !auth.IsLoopback(host) {
-		return usagef("--addr %q: the fake serves loopback only (127.0.0.1, ::1 or localhost)", o.addr)
+	if p == "" {
+		p = "0"
+		if port != "" {
+			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				return "", usagef("PORT=%q: not a port number", port)
+			}
+			p = port
+		}
 	}
-	f, err := p.startFake(o.addr)
+	if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
+		return "", usagef("--addr %q: %q is not a port number", addr, p)
+	}
+	return net.JoinHostPort(host, p), nil
+}
+
+func (a *app) runFake(ctx context.Context, p *provider, o *options) error {
+	addr, err := fakeAddr(o.addr, a.getenv("PORT"))
+	if err != nil {
+		return err
+	}
+	f, err := p.startFake(addr)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fmt.Fprintf(a.stdout, "complykit fake %s serving until interrupted\n", p.name)
-	for _, e := range f.Describe() {
+	if host, _, _ := net.SplitHostPort(addr); !auth.IsLoopback(host) {
+		fmt.Fprintf(a.stderr, "complykit: warning: fake %s listens on %s, not loopback: anyone who can reach it can use it, and its control API (%s) has no authentication\n",
+			p.name, addr, fake.ControlPrefix)
+	}
+	if o.verbose {
+		var mu sync.Mutex
+		f.Server().Observe(func(r fake.Request, control bool) {
+			line := fmt.Sprintf("complykit fake %s: %s %s", p.name, r.Method, r.Path)
+			if r.Query != "" {
+				line += "?" + r.Query
+			}
+			if control {
+				line += " (control)"
+			}
+			line += " -> " + strconv.Itoa(r.Status)
+			if r.Error != "" {
+				line += ": " + oneLine(r.Error)
+			}
+			mu.Lock()
+			fmt.Fprintln(a.stderr, line)
+			mu.Unlock()
+		})
+	}
+	fmt.Fprintf(a.stdout, "complykit fake %s\n", p.name)
+	for _, e := range append(f.Describe(), kv{"control URL", f.Server().ControlURL()}) {
 		fmt.Fprintf(a.stdout, "  %-14s %s\n", e.k+":", e.v)
 	}
+	if samples := f.Samples(); len(samples) > 0 {
+		fmt.Fprintf(a.stdout, "  samples (kind, id, name):\n")
+		var rows [][]string
+		for _, s := range samples {
+			name := s.Name
+			if s.Parent != "" {
+				name += " (" + s.Parent + ")"
+			}
+			rows = append(rows, []string{s.Kind, s.ID, name})
+		}
+		fmt.Fprint(a.stdout, table(rows, "    "))
+	}
+	// The last line of the banner: a script can wait for it.
+	fmt.Fprintf(a.stdout, "complykit fake %s: ready, serving until interrupted\n", p.name)
 	if f, ok := a.stdout.(interface{ Sync() error }); ok {
 		f.Sync()
 	}
 	<-ctx.Done()
+	f.Server().Observe(nil)
 	fmt.Fprintln(a.stdout, "complykit fake: stopped")
 	return nil
 }

@@ -278,7 +278,7 @@ func TestEnvFallback(t *testing.T) {
 	// --no-cache came from the environment: nothing was written.
 	cache := t.TempDir()
 	cli(t, cache, env, "token", "stenn")
-	if files, _ := filepath.Glob(filepath.Join(cache, "complykit", "tokens", "*")); len(files) != 0 {
+	if files, _ := filepath.Glob(filepath.Join(cache, "cache", "complykit", "tokens", "*")); len(files) != 0 {
 		t.Errorf("COMPLYKIT_STENN_NO_CACHE=true, but the cache holds %v", files)
 	}
 	// A flag wins over its variable.
@@ -295,9 +295,9 @@ func TestEnvFallback(t *testing.T) {
 	}
 	assertNoSecrets(t, r, "secret-looking-value", srv.ClientSecret)
 	// Repeatable flags take a list; fake's --addr falls back too.
-	r = cli(t, t.TempDir(), map[string]string{"COMPLYKIT_STENN_ADDR": "0.0.0.0:0"}, "fake", "stenn")
-	if r.code != 2 || !strings.Contains(r.stderr, "loopback only") {
-		t.Errorf("COMPLYKIT_STENN_ADDR=0.0.0.0:0: exit %d: %s", r.code, r.stderr)
+	r = cli(t, t.TempDir(), map[string]string{"COMPLYKIT_STENN_ADDR": "not an address"}, "fake", "stenn")
+	if r.code != 2 || !strings.Contains(r.stderr, `--addr "not an address": want host or host:port`) {
+		t.Errorf("COMPLYKIT_STENN_ADDR=not an address: exit %d: %s", r.code, r.stderr)
 	}
 }
 

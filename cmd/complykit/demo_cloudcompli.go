@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
@@ -56,14 +55,9 @@ func cloudcompliDemo(ctx context.Context) ([]demoStep, func() int, func(), error
 				return "", err
 			}
 			authURL, state, verifier := flow.NewAuthCodeURL()
-			browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
-			resp, err := browser.Do(req)
-			if err != nil {
-				return "", err
-			}
-			resp.Body.Close()
-			callback, err := http.NewRequestWithContext(ctx, http.MethodGet, resp.Header.Get("Location"), nil)
+			// The fake's SignIn is the user's browser: it signs in on the
+			// fake's sign-in page and returns the redirect back.
+			callback, err := srv.SignIn(ctx, authURL)
 			if err != nil {
 				return "", err
 			}
@@ -83,7 +77,7 @@ func cloudcompliDemo(ctx context.Context) ([]demoStep, func() int, func(), error
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("signed in as %v (no secret on the authorize URL; state checked; S256 verifier)", user["email"]), nil
+			return fmt.Sprintf("signed in on the sign-in page as %v (no secret on the authorize URL; state checked; S256 verifier)", user["email"]), nil
 		}},
 		{"cloudcompli", "UI token, then revoked: typed 401", func(ctx context.Context) (string, error) {
 			ui, err := cloudcompliapi.NewClient(srv.URL, cloudcompliapi.StaticToken{Token: srv.StaticToken})

@@ -57,6 +57,17 @@ func exitCode(err error) int {
 	if errors.As(err, &ve) {
 		return exitAPI
 	}
+	var af *authFailure
+	if errors.As(err, &af) {
+		return exitAuth
+	}
+	var ae *auth.AuthorizationError
+	if errors.As(err, &ae) {
+		return exitAuth
+	}
+	if errors.Is(err, auth.ErrSignInRequired) {
+		return exitAuth
+	}
 	var te *auth.TokenError
 	if errors.As(err, &te) {
 		if te.StatusCode == 0 || te.Temporary() {

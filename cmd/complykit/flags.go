@@ -34,7 +34,19 @@ type options struct {
 	body   string
 
 	// fake
-	addr string
+	addr    string
+	verbose bool
+
+	// login
+	port             int
+	browser          string
+	authURL          string
+	responseMode     string
+	documentedQuirks bool
+
+	// login is the provider's signed-in user (`complykit login`), for
+	// token and call; nil if none, or with --no-cache.
+	login *loginRecord
 }
 
 // noEnvAnnotation marks a flag that has no environment fallback: --param
@@ -52,7 +64,7 @@ func addProviderFlags(fs *pflag.FlagSet, p *provider, o *options) {
 		p.flags(fs, o)
 	}
 	fs.StringVarP(&o.output, "output", "o", "json", "output `format`: json (for scripts) or text (tables for lists)")
-	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the token cache")
+	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the token cache, nor act as the user of complykit login")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "overall time limit")
 }
 

@@ -32,6 +32,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -45,7 +46,8 @@ func main() {
 // run runs one command line and returns its exit code. Errors are one line
 // on stderr, "complykit: ...", plus a pointer to the help for usage errors.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, store: fileStore, progress: newProgress(stderr)}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, progress: newProgress(stderr)}
+	a.store = sync.OnceValues(func() (tokenStore, error) { return openTokenStore(getenv, tokenDir()) })
 	defer a.progress.stop()
 	root, err := newRootCmd(a)
 	if err != nil {

@@ -4,20 +4,33 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zalando/go-keyring"
 )
 
 // The tests run the built binary, as a user would.
 var binary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(browserHelperEnv) != "" {
+		// This test binary is the --browser command of a login test.
+		os.Exit(browserHelper())
+	}
+	// In-process commands never touch the keychain of the machine
+	// running the tests; the keychain tests install go-keyring's mock.
+	keyring.MockInitWithError(errors.New("no OS keychain in the tests"))
 	dir, err := os.MkdirTemp("", "complykit-cli")
 	if err != nil {
 		panic(err)
@@ -42,7 +55,7 @@ type result struct {
 func cli(t *testing.T, cacheDir string, env map[string]string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + cacheDir, "XDG_CACHE_HOME=" + cacheDir}
+	cmd.Env = cleanEnv(cacheDir)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -62,20 +75,38 @@ func cli(t *testing.T, cacheDir string, env map[string]string, args ...string) r
 type fakeProc struct {
 	cmd  *exec.Cmd
 	info map[string]string
+	// stdout is the banner, every line; stderr the lines it writes there
+	// (warnings, --verbose).
+	stdout []string
+	stderr chan string
 }
 
 func startFake(t *testing.T, provider string) *fakeProc {
 	t.Helper()
-	cmd := exec.Command(binary, "fake", provider, "--addr", "127.0.0.1:0")
+	return startFakeWith(t, provider, nil, "--addr", "127.0.0.1:0")
+}
+
+// startFakeWith starts `complykit fake <provider> args...` with env added
+// to a clean environment and waits for its banner.
+func startFakeWith(t *testing.T, provider string, env map[string]string, args ...string) *fakeProc {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"fake", provider}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeProc{cmd: cmd, info: map[string]string{}}
+	f := &fakeProc{cmd: cmd, info: map[string]string{}, stderr: make(chan string, 1000)}
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGINT)
 		done := make(chan struct{})
@@ -86,6 +117,15 @@ func startFake(t *testing.T, provider string) *fakeProc {
 			cmd.Process.Kill()
 		}
 	})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			select {
+			case f.stderr <- sc.Text():
+			default: // nobody reads them: drop
+			}
+		}
+	}()
 	sc := bufio.NewScanner(stdout)
 	lines := make(chan string)
 	go func() {
@@ -95,24 +135,46 @@ func startFake(t *testing.T, provider string) *fakeProc {
 		close(lines)
 	}()
 	deadline := time.After(10 * time.Second)
+	inSamples := false // the samples table's lines are no key: value
 	for {
 		select {
 		case line, ok := <-lines:
 			if !ok {
-				t.Fatalf("fake %s exited early; saw %v", provider, f.info)
+				t.Fatalf("fake %s exited early; saw %v", provider, f.stdout)
 			}
-			if k, v, found := strings.Cut(strings.TrimSpace(line), ":"); found && strings.HasPrefix(line, "  ") {
-				f.info[k] = strings.TrimSpace(v)
-			}
-			if f.info[lastLine[provider]] != "" {
+			f.stdout = append(f.stdout, line)
+			if strings.HasSuffix(line, ": ready, serving until interrupted") {
+				// The banner is over.
 				go func() {
 					for range lines {
 					}
 				}()
 				return f
 			}
+			if k, v, found := strings.Cut(strings.TrimSpace(line), ":"); found && strings.HasPrefix(line, "  ") && !inSamples {
+				f.info[k] = strings.TrimSpace(v)
+			}
+			if strings.HasPrefix(line, "  samples") {
+				inSamples = true
+			}
 		case <-deadline:
-			t.Fatalf("fake %s did not print its URLs", provider)
+			t.Fatalf("fake %s did not print its banner; saw %v", provider, f.stdout)
+		}
+	}
+}
+
+// stderrLine waits for a line of the fake's stderr that contains want.
+func (f *fakeProc) stderrLine(t *testing.T, want string) string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case line := <-f.stderr:
+			if strings.Contains(line, want) {
+				return line
+			}
+		case <-deadline:
+			t.Fatalf("the fake wrote no line with %q to stderr", want)
 		}
 	}
 }
@@ -159,7 +221,7 @@ func TestUsageAndHelp(t *testing.T) {
 		{[]string{"token", "stenn", "--client-id", "a", "--client-secret", "b", "--output", "xml"}, 2, "--output must be json or text"},
 		{[]string{"token", "stenn", "--client-id", "a", "--client-secret", "b", "--base-url", "http://api.example.com"}, 2, "https"},
 		{[]string{"token", "stems", "--client-id", "a", "--client-secret", "b", "--username", "u", "--password", "p"}, 2, "--base-url is required"},
-		{[]string{"fake", "stenn", "--addr", "0.0.0.0:0"}, 2, "loopback only"},
+		{[]string{"fake", "stenn", "--addr", "127.0.0.1:http"}, 2, `"http" is not a port number`},
 	} {
 		r := cli(t, t.TempDir(), nil, tc.args...)
 		if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.want) {
@@ -207,7 +269,7 @@ func TestStennThroughStandaloneFake(t *testing.T) {
 	if !strings.Contains(again.stdout, tok["access_token"]) {
 		t.Errorf("second run fetched a new token; want the cached one")
 	}
-	files, _ := filepath.Glob(filepath.Join(cache, "complykit", "tokens", "*"))
+	files, _ := filepath.Glob(filepath.Join(cache, "cache", "complykit", "tokens", "*"))
 	if len(files) != 1 {
 		t.Fatalf("cache files = %v", files)
 	}
@@ -319,9 +381,6 @@ func TestStemsThroughStandaloneFake(t *testing.T) {
 	assertNoSecrets(t, r, secrets...)
 }
 
-// lastLine is the last line each fake prints about itself.
-var lastLine = map[string]string{"stenn": "client secret", "stems": "company", "cloudcompli": "ui token", "firstaml": "case"}
-
 func TestCloudCompliThroughStandaloneFake(t *testing.T) {
 	f := startFake(t, "cloudcompli")
 	env := map[string]string{
@@ -386,4 +445,117 @@ func TestFirstAMLThroughStandaloneFake(t *testing.T) {
 		t.Errorf("half a production config: exit %d: %s", r.code, r.stderr)
 	}
 	assertNoSecrets(t, r, f.info["client secret"])
+}
+
+func TestFakeAddr(t *testing.T) {
+	for _, tc := range []struct{ addr, port, want, err string }{
+		{"127.0.0.1", "", "127.0.0.1:0", ""},
+		{"127.0.0.1", "8089", "127.0.0.1:8089", ""},
+		{"127.0.0.1:9000", "8089", "127.0.0.1:9000", ""}, // --addr's port wins
+		{"0.0.0.0", "8080", "0.0.0.0:8080", ""},
+		{"::1", "", "[::1]:0", ""},
+		{"[::1]", "7", "[::1]:7", ""},
+		{":8080", "", ":8080", ""},
+		{"localhost", "", "localhost:0", ""},
+		{"127.0.0.1", "http", "", `PORT="http": not a port number`},
+		{"127.0.0.1", "70000", "", `PORT="70000"`},
+		{"127.0.0.1:x", "", "", `"x" is not a port number`},
+		{"", "", "", "want host or host:port"},
+		{"a b", "", "", "want host or host:port"},
+	} {
+		got, err := fakeAddr(tc.addr, tc.port)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || exitCode(err) != exitUsage {
+				t.Errorf("fakeAddr(%q, PORT=%q) = %q, %v; want a usage error with %q", tc.addr, tc.port, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("fakeAddr(%q, PORT=%q) = %q, %v; want %q", tc.addr, tc.port, got, err, tc.want)
+		}
+	}
+}
+
+// The standalone fake's flags: PORT, any interface with a warning,
+// --verbose, and a banner with the control URL and the sample ids.
+func TestFakeFlagsAndBanner(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	f := startFakeWith(t, "stenn", map[string]string{"PORT": port}, "--verbose")
+	if want := "http://127.0.0.1:" + port; f.info["base URL"] != want || f.info["control URL"] != want+"/__complykit/" {
+		t.Errorf("with PORT=%s: base URL %q, control URL %q; want %s and its control API", port, f.info["base URL"], f.info["control URL"], want)
+	}
+	banner := strings.Join(f.stdout, "\n")
+	for _, want := range []string{"samples (kind, id, name):", "company  company_ZYfeeV3qxdmYoG  Acme Supplies Ltd", "contact  contact_Buyer1"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	// --verbose: each request on stderr, control requests marked, with
+	// the contract violation of a refused request.
+	resp, err := http.Post(f.info["control URL"]+"faults", "application/json", strings.NewReader(`{"kind": "status", "status": 503}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if line := f.stderrLine(t, "/__complykit/faults"); line != "complykit fake stenn: POST /__complykit/faults (control) -> 200" {
+		t.Errorf("verbose control line = %q", line)
+	}
+	for _, want := range []string{"GET /v1/companies -> 503", "GET /v1/companies -> 401: missing bearer token"} {
+		resp, err := http.Get(f.info["base URL"] + "/v1/companies")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if line := f.stderrLine(t, "/v1/companies"); line != "complykit fake stenn: "+want {
+			t.Errorf("verbose line = %q; want %q", line, "complykit fake stenn: "+want)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, f.info["token URL"], strings.NewReader("grant_type=password"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if line := f.stderrLine(t, "/auth/v1/token"); !strings.Contains(line, "POST /auth/v1/token -> 400: stenntest: request violates stenn.yaml") {
+		t.Errorf("verbose line for a request that breaks the contract = %q; want the violation", line)
+	}
+
+	// Any interface, with a warning that says the control API is open.
+	all := startFakeWith(t, "stenn", nil, "--addr", "0.0.0.0:0")
+	if line := all.stderrLine(t, "warning"); !strings.Contains(line, "not loopback") || !strings.Contains(line, "control API (/__complykit/) has no authentication") {
+		t.Errorf("warning = %q", line)
+	}
+	if !strings.HasPrefix(all.info["base URL"], "http://127.0.0.1:") {
+		t.Errorf("on every interface, base URL = %q; want the loopback one, which a client here can reach", all.info["base URL"])
+	}
+	resp, err = http.Get(all.info["control URL"])
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("control API on 0.0.0.0: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	// Loopback: no warning.
+	for _, line := range drain(f.stderr) {
+		if strings.Contains(line, "warning") {
+			t.Errorf("a loopback fake warned: %q", line)
+		}
+	}
+}
+
+// drain returns the lines waiting in ch.
+func drain(ch chan string) []string {
+	var out []string
+	for {
+		select {
+		case l := <-ch:
+			out = append(out, l)
+		default:
+			return out
+		}
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/complykit/complykit-go/fake"
+	"github.com/complykit/complykit-go/internal/fakeserver"
 	"net/http"
 	"strings"
 
@@ -31,7 +33,7 @@ func init() {
 		refused:    map[string]string{"scope": "scopes are set on the API client by First AML, not requested"},
 		open:       openFirstAML,
 		operations: firstamlOperations,
-		startFake: func(addr string) (fake, error) {
+		startFake: func(addr string) (runningFake, error) {
 			s, err := firstamltest.Start(firstamltest.WithAddr(addr))
 			if err != nil {
 				return nil, err
@@ -184,7 +186,9 @@ func (s *firstamlSession) rawGraphQL(ctx context.Context, body []byte) ([]byte, 
 
 type firstamlFake struct{ s *firstamltest.Server }
 
-func (f firstamlFake) Close() { f.s.Close() }
+func (f firstamlFake) Close()                     { f.s.Close() }
+func (f firstamlFake) Server() *fakeserver.Server { return f.s.Server }
+func (f firstamlFake) Samples() []fake.Sample     { return f.s.Samples() }
 func (f firstamlFake) Describe() []kv {
 	return []kv{
 		{"graphql URL", f.s.GraphQLURL()},

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"github.com/complykit/complykit-go/fake"
+	"github.com/complykit/complykit-go/internal/fakeserver"
 
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/internal/apiclient"
@@ -26,7 +28,7 @@ func init() {
 		refused:    map[string]string{"scope": "the client credentials grant takes no scopes"},
 		open:       openStenn,
 		operations: restOperations("stenn.yaml"),
-		startFake: func(addr string) (fake, error) {
+		startFake: func(addr string) (runningFake, error) {
 			s, err := stenntest.Start(stenntest.WithAddr(addr))
 			if err != nil {
 				return nil, err
@@ -73,7 +75,9 @@ func openStenn(ctx context.Context, o *options, common []option.Option, store au
 
 type stennFake struct{ s *stenntest.Server }
 
-func (f stennFake) Close() { f.s.Close() }
+func (f stennFake) Close()                     { f.s.Close() }
+func (f stennFake) Server() *fakeserver.Server { return f.s.Server }
+func (f stennFake) Samples() []fake.Sample     { return f.s.Samples() }
 func (f stennFake) Describe() []kv {
 	return []kv{
 		{"base URL", f.s.URL},

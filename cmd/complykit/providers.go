@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"github.com/complykit/complykit-go/fake"
+	"github.com/complykit/complykit-go/internal/fakeserver"
 	"sort"
 	"strings"
 
@@ -34,12 +36,16 @@ type operation struct {
 	body bool
 }
 
-// fake is a running fake server.
-type fake interface {
+// runningFake is a running fake server.
+type runningFake interface {
 	Close()
 	// Describe lists what a test in any language needs: URLs and the test
 	// client's credentials.
 	Describe() []kv
+	// Samples lists the records the fake starts with.
+	Samples() []fake.Sample
+	// Server is the machinery under the fake, for --verbose.
+	Server() *fakeserver.Server
 }
 
 type kv struct{ k, v string }
@@ -63,7 +69,10 @@ type provider struct {
 	open func(ctx context.Context, o *options, common []option.Option, store auth.Store) (session, error)
 	// operations lists what `call` runs, from the spec.
 	operations func() ([]*operation, error)
-	startFake  func(addr string) (fake, error)
+	startFake  func(addr string) (runningFake, error)
+	// login is the user sign-in of `complykit login`, for providers with
+	// one (Stems, CloudCompli).
+	login *loginSpec
 }
 
 // providers in the order the design and the README present them.

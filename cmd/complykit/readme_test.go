@@ -185,7 +185,7 @@ func commandsCell(r *flagRow) (string, []string) {
 func rowOrder(r *flagRow) string {
 	first := r.patterns[0]
 	cmd := 9
-	for i, prefix := range []string{"complykit", "token", "call <provider> <operation>", "call", "fake", "completion"} {
+	for i, prefix := range []string{"complykit", "token", "call <provider> <operation>", "call", "login", "logout", "fake", "completion"} {
 		if strings.HasPrefix(first, prefix) {
 			cmd = i
 			break

@@ -30,6 +30,10 @@ type ControlEndpoint struct {
 	// none). It returns the JSON answer, or an error: a *ControlError to
 	// choose the status, any other error a 400 invalid_request.
 	Serve func(r *http.Request, body []byte) (any, error)
+	// Handle, if set, answers the request itself instead of Serve: a
+	// page for a browser (the sign-in page's form posts here) rather than
+	// JSON. It reads the body itself, at most maxControlBody of it.
+	Handle http.HandlerFunc
 }
 
 // ControlError is a refusal of a control request, answered as
@@ -48,18 +52,26 @@ const maxControlBody = 32 << 20
 
 type controlFunc func(r *http.Request, body []byte) (any, error)
 
+// controlRoute is one method of a control path: JSON (serve) or a raw
+// handler (handle).
+type controlRoute struct {
+	serve  controlFunc
+	handle http.HandlerFunc
+}
+
 func isControlPath(p string) bool {
 	return strings.HasPrefix(p, fake.ControlPrefix) || p == strings.TrimSuffix(fake.ControlPrefix, "/")
 }
 
-func (s *Server) controlRoutes() map[string]map[string]controlFunc {
-	routes := map[string]map[string]controlFunc{}
-	add := func(method, path string, f controlFunc) {
+func (s *Server) controlRoutes() map[string]map[string]controlRoute {
+	routes := map[string]map[string]controlRoute{}
+	addRoute := func(method, path string, r controlRoute) {
 		if routes[path] == nil {
-			routes[path] = map[string]controlFunc{}
+			routes[path] = map[string]controlRoute{}
 		}
-		routes[path][method] = f
+		routes[path][method] = r
 	}
+	add := func(method, path string, f controlFunc) { addRoute(method, path, controlRoute{serve: f}) }
 	add(http.MethodGet, "", s.controlIndex)
 	add(http.MethodPost, "faults", s.controlScript)
 	add(http.MethodGet, "faults", s.controlPending)
@@ -72,7 +84,7 @@ func (s *Server) controlRoutes() map[string]map[string]controlFunc {
 	add(http.MethodPost, "tokens/revoke", s.controlRevoke)
 	add(http.MethodPost, "tokens/lifetime", s.controlLifetime)
 	for _, e := range s.cfg.Control {
-		add(e.Method, strings.Trim(e.Path, "/"), e.Serve)
+		addRoute(e.Method, strings.Trim(e.Path, "/"), controlRoute{serve: e.Serve, handle: e.Handle})
 	}
 	return routes
 }
@@ -85,7 +97,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.controlFail(w, &ControlError{http.StatusNotFound, "not_found", "no control endpoint " + fake.ControlPrefix + path + "; GET " + fake.ControlPrefix + " lists them"})
 		return
 	}
-	f, ok := methods[r.Method]
+	route, ok := methods[r.Method]
 	if !ok {
 		allow := make([]string, 0, len(methods))
 		for m := range methods {
@@ -95,6 +107,11 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		s.controlFail(w, &ControlError{http.StatusMethodNotAllowed, "method_not_allowed",
 			fmt.Sprintf("%s %s%s: allowed: %s", r.Method, fake.ControlPrefix, path, strings.Join(allow, ", "))})
+		return
+	}
+	if route.handle != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxControlBody)
+		route.handle(w, r)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxControlBody+1))
@@ -107,7 +124,7 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.controlFail(w, &ControlError{http.StatusRequestEntityTooLarge, "too_large", "the body is over 32 MiB"})
 		return
 	}
-	out, err := f(r, body)
+	out, err := route.serve(r, body)
 	if err != nil {
 		var ce *ControlError
 		if !errors.As(err, &ce) {

@@ -581,3 +581,54 @@ func TestNoSpecPathUsesTheControlPrefix(t *testing.T) {
 		}
 	}
 }
+
+// Observe sees every request as it is answered: API and token requests
+// with their status and any violation, control requests marked as such,
+// and nothing once it is stopped.
+func TestObserve(t *testing.T) {
+	srv := stenntest.NewServer(t)
+	type seen struct {
+		method, path string
+		status       int
+		violation    bool
+		control      bool
+	}
+	got := make(chan seen, 16)
+	srv.Server.Observe(func(r fake.Request, control bool) {
+		got <- seen{r.Method, r.Path, r.Status, strings.Contains(r.Error, "violates"), control}
+	})
+	c, err := stennapi.NewClient(srv.ClientID, srv.ClientSecret, srv.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustControl(t, srv, http.MethodPost, "/__complykit/faults", `{"kind": "too_many_requests", "retry_after": "0"}`)
+	if _, err := c.ListCompanies(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(srv.URL + "/v1/companies?limit=not-a-number")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want := []seen{
+		{"POST", "/__complykit/faults", 200, false, true},
+		{"POST", "/auth/v1/token", 200, false, false},
+		{"GET", "/v1/companies", 429, false, false},
+		{"GET", "/v1/companies", 200, false, false},
+	}
+	for i, w := range want {
+		if g := <-got; g != w {
+			t.Errorf("observed #%d = %+v; want %+v", i, g, w)
+		}
+	}
+	if g := <-got; g.status < 400 || g.control {
+		t.Errorf("observed a refused request as %+v; want a 4xx", g)
+	}
+	srv.Server.Observe(nil)
+	mustControl(t, srv, http.MethodGet, "/__complykit/", "")
+	select {
+	case g := <-got:
+		t.Errorf("observed %+v after Observe(nil)", g)
+	default:
+	}
+}

@@ -333,17 +333,11 @@ func signedInUser(t *testing.T, srv *cloudcomplitest.Server) (cloudcompliapi.Use
 		return nil, err
 	}
 	authURL, verifier := flow.AuthCodeURL("st")
-	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.Get(authURL)
+	callback, err := srv.SignIn(context.Background(), authURL)
 	if err != nil {
 		return nil, err
 	}
-	resp.Body.Close()
-	loc, err := resp.Location()
-	if err != nil {
-		return nil, err
-	}
-	code, err := cloudcompliapi.ParseCallback(loc, "st")
+	code, err := cloudcompliapi.ParseCallback(callback.URL, "st")
 	if err != nil {
 		return nil, err
 	}

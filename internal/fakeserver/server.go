@@ -150,7 +150,29 @@ type Server struct {
 	apiCalls   atomic.Int64
 	reqSeq     atomic.Int64
 
-	control map[string]map[string]controlFunc // path below the prefix -> method -> handler
+	control map[string]map[string]controlRoute // path below the prefix -> method -> handler
+
+	observer atomic.Pointer[func(r Request, control bool)]
+}
+
+// Observe calls f with every request the fake answers, as it answers it:
+// the request log's entry (method, path, status, and in Error a contract
+// violation or a refusal), or, with control set, a control API request
+// (method, path, query and status only: never its body). f runs on the
+// request's goroutine and must be quick and safe for concurrent use; nil
+// stops the calls. `complykit fake --verbose` prints them.
+func (s *Server) Observe(f func(r Request, control bool)) {
+	if f == nil {
+		s.observer.Store(nil)
+		return
+	}
+	s.observer.Store(&f)
+}
+
+func (s *Server) observe(r Request, control bool) {
+	if f := s.observer.Load(); f != nil {
+		(*f)(r, control)
+	}
 }
 
 // Start starts a fake on loopback.
@@ -182,6 +204,12 @@ func Start(cfg Config) (*Server, error) {
 	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.srv.Start()
 	s.URL = s.srv.URL
+	if tcp, ok := s.srv.Listener.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		// Listening on every interface (0.0.0.0, ::): the URL names the
+		// loopback one, which this host can always reach, rather than
+		// http://[::]:port, which no client can.
+		s.URL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
 	return s, nil
 }
 
@@ -291,7 +319,13 @@ const maxRequestBody = 10 << 20
 // the provider's API everywhere else.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isControlPath(r.URL.Path) {
-		s.serveControl(w, r)
+		rec := &statusRecorder{ResponseWriter: w, onStatus: func() {}}
+		arrived := s.cfg.Clock.Now()
+		s.serveControl(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		s.observe(Request{Time: arrived, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status}, true)
 		return
 	}
 	arrived := s.cfg.Clock.Now()
@@ -313,6 +347,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			entry.Seq = s.seq
 			s.log = append(s.log, entry)
 			s.mu.Unlock()
+			s.observe(entry, false)
 		})
 	}
 	defer rec.onStatus()

@@ -12,8 +12,15 @@
 //     offline_access), the refresh_token grant with rotation and an id_token
 //     on every refresh (reusing a spent refresh token gives invalid_grant),
 //     and the authorization code grant with PKCE: GET /auth/connect/authorize
-//     signs in a configured test user without a page and redirects to
-//     redirect_uri with code and state;
+//     shows a sign-in page (username, password, and a consent button
+//     "Sign in and allow", or "Deny"); a known user's password and consent
+//     send the browser back to redirect_uri with code and state, in the
+//     response mode asked for (form_post, query, or the fragment by
+//     default), a refusal with error=access_denied, a wrong password shows
+//     the page again with an error. SignIn plays the browser and the user;
+//     the page's form posts to /__complykit/signin, a path of the fake's
+//     own that no spec describes, as a real sign-in page's form posts to
+//     the identity provider's own pages;
 //   - Accept: application/json is required at the token endpoint (a 400
 //     naming Accept otherwise);
 //   - access tokens expire on an injectable clock (default lifetime 1800 s,
@@ -153,6 +160,7 @@ type Server struct {
 	clock         *Clock
 	authorizeUser string
 	samples       []fake.Sample
+	signIn        *fakeserver.SignInPage
 
 	mu    sync.Mutex
 	users map[string]user
@@ -198,9 +206,10 @@ func WithUser(username, password string, companies ...string) Option {
 	}
 }
 
-// WithAuthorizeUser names the user the authorize endpoint signs in.
-// Optional. Default DefaultUsername. A login_hint naming another known
-// user overrides it for one request.
+// WithAuthorizeUser names the user SignIn signs in as on the sign-in
+// page. Optional. Default DefaultUsername. A login_hint naming another
+// known user overrides it for one request (and fills the page's username
+// field, for a person or a browser driven by a test).
 func WithAuthorizeUser(username string) Option {
 	return func(o *options) { o.authorizeUser = username }
 }
@@ -255,6 +264,7 @@ func Start(opts ...Option) (*Server, error) {
 		seq:           5000,
 	}
 	s.samples = s.sampleList()
+	s.signIn = &fakeserver.SignInPage{Title: "Stems Accounts", Clock: o.clock, Check: s.checkPassword, Approve: s.approve, Deny: s.deny}
 	for _, u := range o.users {
 		if u.username == "" || u.password == "" {
 			return nil, errors.New("stemstest: WithUser: username and password are required")
@@ -283,6 +293,7 @@ func Start(opts ...Option) (*Server, error) {
 		Addr:        o.addr,
 		Clock:       o.clock,
 		Samples:     s.samples,
+		Control:     []fakeserver.ControlEndpoint{s.signIn.Endpoint()},
 		Info: func() map[string]any {
 			return map[string]any{"token_url": s.TokenURL(), "authorize_url": s.AuthorizeURL(),
 				"client_id": s.ClientID, "client_secret": s.ClientSecret,
@@ -705,8 +716,9 @@ func parseScopes(scope string) (scopes []string, bad string) {
 	return scopes, ""
 }
 
-// Authorize signs in the configured test user at once (there is no sign-in
-// page) and sends the browser back to redirect_uri with a code.
+// Authorize checks the authorize request and shows the sign-in page;
+// signIn.Approve (approve) sends the browser back to redirect_uri with a
+// code once the user has signed in and consented there.
 func (a *api) Authorize(ctx context.Context, req stems.AuthorizeRequestObject) (stems.AuthorizeResponseObject, error) {
 	s, p := a.s, req.Params
 	if p.ClientId != s.ClientID {
@@ -717,35 +729,12 @@ func (a *api) Authorize(ctx context.Context, req stems.AuthorizeRequestObject) (
 	if err != nil || !redirect.IsAbs() || redirect.Host == "" || redirect.Fragment != "" {
 		return errorPage("invalid_request", "redirect_uri must be an absolute URL without a fragment"), nil
 	}
-	back := func(params url.Values) stems.AuthorizeResponseObject {
-		if p.State != nil {
-			params.Set("state", *p.State)
-		}
-		mode := stems.AuthorizeParamsResponseModeFragment // IdentityServer's default for the code flow
-		if p.ResponseMode != nil {
-			mode = *p.ResponseMode
-		}
-		u := *redirect
-		switch mode {
-		case stems.AuthorizeParamsResponseModeFormPost:
-			return formPost(p.RedirectUri, params)
-		case stems.AuthorizeParamsResponseModeQuery:
-			q := redirect.Query()
-			for k, v := range params {
-				q[k] = v
-			}
-			u.RawQuery = q.Encode()
-		default:
-			// The docs: "If this value is omitted, the response will be
-			// sent as a fragment encoded redirect", which never reaches
-			// a server.
-			u.Fragment, u.RawFragment = "", ""
-			return reply{status: http.StatusFound, location: u.String() + "#" + params.Encode()}
-		}
-		return reply{status: http.StatusFound, location: u.String()}
+	pa := &pendingAuth{redirectURI: p.RedirectUri, redirect: redirect, state: p.State, mode: stems.AuthorizeParamsResponseModeFragment} // IdentityServer's default for the code flow
+	if p.ResponseMode != nil {
+		pa.mode = *p.ResponseMode
 	}
 	failBack := func(code, desc string) stems.AuthorizeResponseObject {
-		return back(url.Values{"error": {code}, "error_description": {desc}})
+		return pa.back(url.Values{"error": {code}, "error_description": {desc}})
 	}
 	scopes, bad := parseScopes(p.Scope)
 	switch {
@@ -769,14 +758,68 @@ func (a *api) Authorize(ctx context.Context, req stems.AuthorizeRequestObject) (
 	if challenge != "" && (len(challenge) < 43 || len(challenge) > 128) {
 		return failBack("invalid_request", "code_challenge must be 43 to 128 characters"), nil
 	}
-	username := s.authorizeUser
-	if hint, _ := ctx.Value(loginHintKey{}).(string); hint != "" {
-		if _, known := s.user(hint); known {
-			username = hint
-		}
+	pa.client, pa.scopes, pa.challenge, pa.method = p.ClientId, scopes, challenge, method
+	hint, _ := ctx.Value(loginHintKey{}).(string)
+	page := s.signIn.Begin(&fakeserver.Authorization{Client: p.ClientId, Scopes: scopes, LoginHint: hint, Data: pa})
+	return reply{status: http.StatusOK, contentType: "text/html; charset=utf-8", body: page}, nil
+}
+
+// pendingAuth is an authorize request waiting on the sign-in page.
+type pendingAuth struct {
+	client            string
+	scopes            []string
+	redirectURI       string // as sent, which the exchange must repeat
+	redirect          *url.URL
+	state             *string
+	mode              stems.AuthorizeParamsResponseMode
+	challenge, method string
+}
+
+// back is the answer that sends the browser back to the app with params,
+// in the request's response mode.
+func (pa *pendingAuth) back(params url.Values) reply {
+	if pa.state != nil {
+		params.Set("state", *pa.state)
 	}
-	code := s.Issuer.NewCode(fakeserver.Grant{ClientID: p.ClientId, Subject: username, Scopes: scopes}, p.RedirectUri, challenge, method)
-	return back(url.Values{"code": {code}}), nil
+	u := *pa.redirect
+	switch pa.mode {
+	case stems.AuthorizeParamsResponseModeFormPost:
+		return formPost(pa.redirectURI, params)
+	case stems.AuthorizeParamsResponseModeQuery:
+		q := pa.redirect.Query()
+		for k, v := range params {
+			q[k] = v
+		}
+		u.RawQuery = q.Encode()
+		return reply{status: http.StatusFound, location: u.String()}
+	default:
+		// The docs: "If this value is omitted, the response will be
+		// sent as a fragment encoded redirect", which never reaches
+		// a server.
+		u.Fragment, u.RawFragment = "", ""
+		return reply{status: http.StatusFound, location: u.String() + "#" + params.Encode()}
+	}
+}
+
+// approve answers the sign-in page once username has signed in and
+// consented: a code for the request, sent back to the app.
+func (s *Server) approve(w http.ResponseWriter, _ *http.Request, a *fakeserver.Authorization, username string) {
+	pa := a.Data.(*pendingAuth)
+	code := s.Issuer.NewCode(fakeserver.Grant{ClientID: pa.client, Subject: username, Scopes: pa.scopes}, pa.redirectURI, pa.challenge, pa.method)
+	pa.back(url.Values{"code": {code}}).visit(w)
+}
+
+// deny answers the sign-in page's refusal: access_denied, sent back to
+// the app (RFC 6749 §4.1.2.1).
+func (s *Server) deny(w http.ResponseWriter, _ *http.Request, a *fakeserver.Authorization) {
+	pa := a.Data.(*pendingAuth)
+	pa.back(url.Values{"error": {"access_denied"}, "error_description": {"The user denied the request"}}).visit(w)
+}
+
+// checkPassword reports whether username and password are a user's.
+func (s *Server) checkPassword(username, password string) bool {
+	u, ok := s.user(username)
+	return ok && u.password == password
 }
 
 func errorPage(code, desc string) reply {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -139,6 +140,27 @@ func TestPasswordAndRefreshGrants(t *testing.T) {
 	}
 }
 
+// requestID is the pending sign-in a sign-in page carries.
+var requestID = regexp.MustCompile(`<input type="hidden" name="request" value="([^"]+)">`)
+
+// page opens the authorize URL: the sign-in page, or a redirect.
+func page(t *testing.T, authURL string) (int, string, http.Header) {
+	t.Helper()
+	return call(t, http.MethodGet, authURL, nil, "")
+}
+
+// submit answers the sign-in page as a person would: a username, a
+// password and a button.
+func submit(t *testing.T, srv *stemstest.Server, pageBody, username, password, button string) (int, string, http.Header) {
+	t.Helper()
+	m := requestID.FindStringSubmatch(pageBody)
+	if m == nil {
+		t.Fatalf("no sign-in form in %s", pageBody)
+	}
+	form := url.Values{"request": {m[1]}, "username": {username}, "password": {password}, "consent": {button}}
+	return call(t, http.MethodPost, srv.URL+"/__complykit/signin", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, form.Encode())
+}
+
 func TestAuthorizeEndpoint(t *testing.T) {
 	public := stemstest.NewServer(t, stemstest.WithClient("native-app", ""))
 	verifier := strings.Repeat("v", 50)
@@ -148,23 +170,39 @@ func TestAuthorizeEndpoint(t *testing.T) {
 		"scope": {"openid resources_stems_api offline_access"}, "state": {"st"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"},
 		"response_mode": {"query"}}
 
-	// Without a response mode the code comes in the fragment, as Stems'
-	// docs say; with form_post, in a page that posts it.
-	fragment := with(q, "response_mode", "")
-	if status, _, h := call(t, http.MethodGet, public.AuthorizeURL()+"?"+fragment.Encode(), nil, ""); status != 302 {
-		t.Errorf("no response_mode: status %d; want 302", status)
-	} else if loc, _ := url.Parse(h.Get("Location")); loc.Query().Get("code") != "" || !strings.Contains(loc.Fragment, "code=") {
-		t.Errorf("no response_mode: Location %s; want the code in the fragment only", loc)
+	// The authorize endpoint shows a sign-in page: username, password,
+	// the consent, and what the client asks for.
+	status, body, h := page(t, public.AuthorizeURL()+"?"+q.Encode())
+	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || h.Get("Location") != "" {
+		t.Fatalf("authorize: %d %q Location %q; want the sign-in page", status, h.Get("Content-Type"), h.Get("Location"))
 	}
-	if status, body, _ := call(t, http.MethodGet, public.AuthorizeURL()+"?"+with(q, "response_mode", "form_post").Encode(), nil, ""); status != 200 ||
-		!strings.Contains(body, `<form method="post" action="http://127.0.0.1:9/cb?keep=1">`) || !strings.Contains(body, `name="code"`) {
-		t.Errorf("form_post: %d %s; want a page that posts the code to the redirect URI", status, body)
+	for _, want := range []string{`<form id="signin" method="post" action="/__complykit/signin">`, `name="username"`, `type="password"`,
+		`<button id="allow" type="submit" name="consent" value="allow">`, "native-app", "openid resources_stems_api offline_access"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("sign-in page lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "code=") || strings.Contains(body, stemstest.DefaultPassword) {
+		t.Errorf("the page gives away a code or the password before the sign-in:\n%s", body)
 	}
 
-	status, _, h := call(t, http.MethodGet, public.AuthorizeURL()+"?"+q.Encode(), nil, "")
+	// A wrong password: the page again, with an error, and the sign-in
+	// still open; an unknown user likewise.
+	for _, tc := range [][2]string{{stemstest.DefaultUsername, "wrong"}, {"nobody@example.com", stemstest.DefaultPassword}} {
+		status, again, h := submit(t, public, body, tc[0], tc[1], "allow")
+		if status != 200 || h.Get("Location") != "" || !strings.Contains(again, `id="error"`) || !strings.Contains(again, "Wrong username or password") ||
+			!strings.Contains(again, `value="`+tc[0]+`"`) || requestID.FindStringSubmatch(again)[1] != requestID.FindStringSubmatch(body)[1] {
+			t.Errorf("%s / %s: %d Location %q\n%s; want the page again with an error", tc[0], tc[1], status, h.Get("Location"), again)
+		}
+	}
+	status, _, h = submit(t, public, body, stemstest.DefaultUsername, stemstest.DefaultPassword, "allow")
 	loc, _ := url.Parse(h.Get("Location"))
 	if status != 302 || loc.Query().Get("code") == "" || loc.Query().Get("state") != "st" || loc.Query().Get("keep") != "1" || loc.Host != "127.0.0.1:9" {
-		t.Fatalf("authorize: %d Location %s; want a redirect with code and state, keeping the redirect URI's query", status, loc)
+		t.Fatalf("sign-in: %d Location %s; want a redirect with code and state, keeping the redirect URI's query", status, loc)
+	}
+	// The page is single-use.
+	if status, again, _ := submit(t, public, body, stemstest.DefaultUsername, stemstest.DefaultPassword, "allow"); status != 400 || !strings.Contains(again, "expired or was already used") {
+		t.Errorf("the same sign-in twice: %d %s; want 400", status, again)
 	}
 	exchange := url.Values{"grant_type": {"authorization_code"}, "client_id": {"native-app"}, "code": {loc.Query().Get("code")},
 		"redirect_uri": {"http://127.0.0.1:9/cb?keep=1"}, "code_verifier": {verifier}}
@@ -176,50 +214,105 @@ func TestAuthorizeEndpoint(t *testing.T) {
 		t.Errorf("second exchange of the code: %d %+v; want invalid_grant", status, tr)
 	}
 
+	// Deny: access_denied back to the app, with the state.
+	_, body, _ = page(t, public.AuthorizeURL()+"?"+q.Encode())
+	status, _, h = submit(t, public, body, "", "", "deny")
+	if loc, _ := url.Parse(h.Get("Location")); status != 302 || loc.Query().Get("error") != "access_denied" || loc.Query().Get("state") != "st" || loc.Query().Has("code") {
+		t.Errorf("deny: %d Location %s; want error=access_denied with the state", status, loc)
+	}
+
+	// Without a response mode the code comes in the fragment, as Stems'
+	// docs say; with form_post, in a page that posts it.
+	_, body, _ = page(t, public.AuthorizeURL()+"?"+with(q, "response_mode", "").Encode())
+	if status, _, h := submit(t, public, body, stemstest.DefaultUsername, stemstest.DefaultPassword, "allow"); status != 302 {
+		t.Errorf("no response_mode: status %d; want 302", status)
+	} else if loc, _ := url.Parse(h.Get("Location")); loc.Query().Get("code") != "" || !strings.Contains(loc.Fragment, "code=") {
+		t.Errorf("no response_mode: Location %s; want the code in the fragment only", loc)
+	}
+	_, body, _ = page(t, public.AuthorizeURL()+"?"+with(q, "response_mode", "form_post").Encode())
+	status, body, h = submit(t, public, body, stemstest.DefaultUsername, stemstest.DefaultPassword, "allow")
+	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") ||
+		!strings.Contains(body, `<form method="post" action="http://127.0.0.1:9/cb?keep=1">`) || !strings.Contains(body, `name="code"`) || !strings.Contains(body, `name="state" value="st"`) {
+		t.Errorf("form_post: %d %s; want a page that posts the code and state to the redirect URI", status, body)
+	}
+
+	// Refusals the fake can send back to the app come at once, without a
+	// page.
 	noPKCE := url.Values{}
 	for k, v := range q {
 		if !strings.HasPrefix(k, "code_") {
 			noPKCE[k] = v
 		}
 	}
-	_, _, h = call(t, http.MethodGet, public.AuthorizeURL()+"?"+noPKCE.Encode(), nil, "")
+	_, _, h = page(t, public.AuthorizeURL()+"?"+noPKCE.Encode())
 	if loc, _ := url.Parse(h.Get("Location")); loc.Query().Get("error") != "invalid_request" || loc.Query().Get("state") != "st" {
 		t.Errorf("public client without PKCE: Location %s; want error=invalid_request with the state", loc)
 	}
-
-	badScope := url.Values{}
-	for k, v := range q {
-		badScope[k] = v
-	}
-	badScope.Set("scope", "openid everything")
-	_, _, h = call(t, http.MethodGet, public.AuthorizeURL()+"?"+badScope.Encode(), nil, "")
+	_, _, h = page(t, public.AuthorizeURL()+"?"+with(q, "scope", "openid everything").Encode())
 	if loc, _ := url.Parse(h.Get("Location")); loc.Query().Get("error") != "invalid_scope" {
 		t.Errorf("unknown scope: Location %s; want error=invalid_scope", loc)
 	}
 
-	formPost := url.Values{}
-	for k, v := range q {
-		formPost[k] = v
-	}
-	formPost.Set("response_mode", "form_post")
-	status, body, h := call(t, http.MethodGet, public.AuthorizeURL()+"?"+formPost.Encode(), nil, "")
-	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(body, `name="code"`) || !strings.Contains(body, `name="state" value="st"`) {
-		t.Errorf("form_post: %d %s", status, body)
-	}
-
-	unknown := url.Values{}
-	for k, v := range q {
-		unknown[k] = v
-	}
-	unknown.Set("client_id", "someone-else")
-	status, body, h = call(t, http.MethodGet, public.AuthorizeURL()+"?"+unknown.Encode(), nil, "")
-	if status != 200 || h.Get("Location") != "" || !strings.Contains(body, "unauthorized_client") {
-		t.Errorf("unknown client: %d Location %q; want an error page, never a redirect", status, h.Get("Location"))
+	status, body, h = page(t, public.AuthorizeURL()+"?"+with(q, "client_id", "someone-else").Encode())
+	if status != 200 || h.Get("Location") != "" || !strings.Contains(body, "unauthorized_client") || strings.Contains(body, "<form") {
+		t.Errorf("unknown client: %d Location %q; want an error page, never a redirect or a sign-in", status, h.Get("Location"))
 	}
 
 	missing := url.Values{"client_id": {"native-app"}, "redirect_uri": {"http://127.0.0.1:9/cb"}}
-	if status, body, _ := call(t, http.MethodGet, public.AuthorizeURL()+"?"+missing.Encode(), nil, ""); status != 400 || !strings.Contains(body, "response_type") {
+	if status, body, _ := page(t, public.AuthorizeURL()+"?"+missing.Encode()); status != 400 || !strings.Contains(body, "response_type") {
 		t.Errorf("no response_type: %d %s; want a 400 naming it", status, body)
+	}
+	// The sign-in endpoint refuses a made-up request and a form without
+	// its button.
+	if status, body, _ := call(t, http.MethodPost, public.URL+"/__complykit/signin", map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		"request=made-up&consent=allow&username=u&password=p"); status != 400 || !strings.Contains(body, "expired") {
+		t.Errorf("made-up sign-in: %d %s; want 400", status, body)
+	}
+	if status, _, _ := call(t, http.MethodPost, public.URL+"/__complykit/signin", map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+		"request=x"); status != 400 {
+		t.Errorf("sign-in without consent: %d; want 400", status)
+	}
+}
+
+// SignIn plays the user: the login_hint's user, or WithAuthorizeUser's;
+// Deny refuses.
+func TestSignInHelpers(t *testing.T) {
+	ctx := t.Context()
+	srv := stemstest.NewServer(t, stemstest.WithUser("ann@example.com", "ann-pw", "777"), stemstest.WithAuthorizeUser("ann@example.com"))
+	q := url.Values{"client_id": {srv.ClientID}, "response_type": {"code"}, "redirect_uri": {"https://app.example/cb"},
+		"scope": {"openid resources_stems_api"}, "state": {"st"}, "response_mode": {"query"}}
+	subject := func(req *http.Request) string {
+		t.Helper()
+		status, tr := token(t, srv, url.Values{"grant_type": {"authorization_code"}, "client_id": {srv.ClientID}, "client_secret": {srv.ClientSecret},
+			"code": {req.URL.Query().Get("code")}, "redirect_uri": {"https://app.example/cb"}})
+		if status != 200 {
+			t.Fatalf("exchange: %d %+v", status, tr)
+		}
+		claims, _ := base64.RawURLEncoding.DecodeString(strings.Split(tr.IDToken, ".")[1])
+		var c struct{ Sub string }
+		json.Unmarshal(claims, &c)
+		return c.Sub
+	}
+	req, err := srv.SignIn(ctx, srv.AuthorizeURL()+"?"+q.Encode())
+	if err != nil || req.Method != http.MethodGet || req.URL.Query().Get("state") != "st" {
+		t.Fatalf("SignIn = %v, %v", req, err)
+	}
+	if sub := subject(req); sub != "ann@example.com" {
+		t.Errorf("SignIn signed in %q; want WithAuthorizeUser's ann@example.com", sub)
+	}
+	req, err = srv.SignIn(ctx, srv.AuthorizeURL()+"?"+with(q, "login_hint", stemstest.DefaultUsername).Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub := subject(req); sub != stemstest.DefaultUsername {
+		t.Errorf("SignIn with login_hint signed in %q; want %q", sub, stemstest.DefaultUsername)
+	}
+	req, err = srv.Deny(ctx, srv.AuthorizeURL()+"?"+q.Encode())
+	if err != nil || req.URL.Query().Get("error") != "access_denied" {
+		t.Errorf("Deny = %v, %v; want a callback with error=access_denied", req, err)
+	}
+	if _, err := srv.SignIn(ctx, srv.AuthorizeURL()+"?"+with(q, "client_id", "nobody").Encode()); err == nil || !strings.Contains(err.Error(), "unauthorized_client") {
+		t.Errorf("SignIn for an unknown client: %v; want an error naming the error page's code", err)
 	}
 }
 
