@@ -293,7 +293,9 @@ func (e *endpoint) postOnce(ctx context.Context, grant, body string) (*oauth2.To
 		req.SetBasicAuth(url.QueryEscape(e.clientID), url.QueryEscape(e.secret))
 	}
 	start := time.Now()
-	resp, err := e.client.Do(req)
+	a := e.tel.startAttempt(req, 1, false) // a child of the fetch's span; no trace context sent
+	resp, err := e.client.Do(a.req)
+	e.tel.endAttempt(a, resp, err)
 	if err != nil {
 		e.logger.LogAttrs(ctx, slog.LevelWarn, "auth: token request failed",
 			slog.String("grant", grant), slog.String("origin", e.origin.String()), slog.Duration("took", time.Since(start)))

@@ -61,6 +61,6 @@ func ExampleWithTracerProvider() {
 	}
 	// Output:
 	// status 200 in 1 attempt; request id true
-	// [GET complykit token fetch complykit token wait list companies]
+	// [GET POST complykit token fetch complykit token wait list companies]
 	// complykit.token.fetches 1
 }

@@ -32,6 +32,7 @@ func (a *app) open(ctx context.Context, p *provider, o *options) (session, error
 		option.WithLogger(slog.New(a.progress.handler())),
 		option.WithHTTPClient(a.progress.httpClient()),
 	}
+	common = append(common, o.extra...)
 	var store auth.Store
 	if !o.noCache && a.store != nil {
 		ts, err := a.store()
@@ -51,6 +52,13 @@ func (a *app) open(ctx context.Context, p *provider, o *options) (session, error
 }
 
 func (a *app) runToken(ctx context.Context, p *provider, o *options) error {
+	tr, err := newCLITrace(o.trace, a.stderr)
+	if err != nil {
+		return err
+	}
+	o.extra = append(o.extra, tr.options()...)
+	ctx, endTrace := tr.start(ctx, "complykit token "+p.name)
+	defer endTrace()
 	s, err := a.open(ctx, p, o)
 	if err != nil {
 		return err
@@ -109,6 +117,13 @@ func (a *app) runCall(ctx context.Context, p *provider, o *options, op *operatio
 			return usagef("--body: %v", err)
 		}
 	}
+	tr, err := newCLITrace(o.trace, a.stderr)
+	if err != nil {
+		return err
+	}
+	o.extra = append(o.extra, tr.options()...)
+	ctx, endTrace := tr.start(ctx, "complykit call "+p.name+" "+op.name)
+	defer endTrace()
 	s, err := a.open(ctx, p, o)
 	if err != nil {
 		return err

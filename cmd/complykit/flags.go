@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/complykit/complykit-go/option"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -21,6 +22,9 @@ type options struct {
 	output       string
 	noCache      bool
 	timeout      time.Duration
+	trace        string
+	// extra are more client options, e.g. --trace's tracer provider.
+	extra []option.Option
 
 	// Stems
 	username, password, company string
@@ -66,6 +70,8 @@ func addProviderFlags(fs *pflag.FlagSet, p *provider, o *options) {
 	fs.StringVarP(&o.output, "output", "o", "json", "output `format`: json (for scripts) or text (tables for lists)")
 	fs.BoolVar(&o.noCache, "no-cache", false, "do not read or write the token cache, nor act as the user of complykit login")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "overall time limit")
+	fs.StringVar(&o.trace, "trace", "", "print where the time went on stderr: the span tree (--trace, or `tree`), or every span as JSON (json)")
+	fs.Lookup("trace").NoOptDefVal = "tree"
 }
 
 // addOperationFlags declares the flags of `call <provider> <operation>`:
