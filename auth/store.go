@@ -62,6 +62,15 @@ func (s *MemoryStore) Save(_ context.Context, key string, tok *oauth2.Token) err
 	return nil
 }
 
+// Delete forgets the token saved under key; forgetting one that is not
+// there is not an error.
+func (s *MemoryStore) Delete(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tokens, key)
+	return nil
+}
+
 func (s *MemoryStore) safe() Safe {
 	s.mu.Lock()
 	n := len(s.tokens)
@@ -159,6 +168,21 @@ func (s *FileStore) Save(_ context.Context, key string, tok *oauth2.Token) error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return writeFileAtomic(p, data)
+}
+
+// Delete removes the file of the token saved under key (a sign-out);
+// removing one that is not there is not an error.
+func (s *FileStore) Delete(_ context.Context, key string) error {
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("auth: file store: %w", err)
+	}
+	return nil
 }
 
 func writeFileAtomic(path string, data []byte) (err error) {

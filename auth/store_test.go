@@ -130,3 +130,43 @@ func TestMarshalTokenKeepsWhatStoresNeed(t *testing.T) {
 		t.Errorf("keys %s %s %s: want order-independent, subject-sensitive hashes", k1, k2, k3)
 	}
 }
+
+// A sign-out deletes one key's token and leaves the others; deleting twice,
+// or a key never saved, is not an error; a key that could escape the
+// directory is refused.
+func TestStoresDelete(t *testing.T) {
+	ctx := context.Background()
+	fs, err := auth.NewFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]interface {
+		auth.Store
+		Delete(context.Context, string) error
+	}{"memory": auth.NewMemoryStore(), "file": fs} {
+		t.Run(name, func(t *testing.T) {
+			for _, k := range []string{"a", "b"} {
+				if err := s.Save(ctx, k, &oauth2.Token{AccessToken: "at-" + k}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 2 {
+				if err := s.Delete(ctx, "a"); err != nil {
+					t.Fatalf("Delete: %v", err)
+				}
+			}
+			if err := s.Delete(ctx, "never"); err != nil {
+				t.Errorf("Delete of a key never saved: %v", err)
+			}
+			if tok, err := s.Load(ctx, "a"); tok != nil || err != nil {
+				t.Errorf("after Delete, Load = %v, %v; want nil, nil", tok, err)
+			}
+			if tok, _ := s.Load(ctx, "b"); tok == nil || tok.AccessToken != "at-b" {
+				t.Errorf("Delete of a removed b too: %v", tok)
+			}
+		})
+	}
+	if err := fs.Delete(ctx, "../escape"); err == nil {
+		t.Error("FileStore.Delete accepted a key with a path separator")
+	}
+}

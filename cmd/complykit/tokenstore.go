@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -167,8 +166,8 @@ func (k *keychainStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// fileStore is auth.FileStore with Delete: tokens in dir, one file per
-// key, mode 0600.
+// fileStore is auth.FileStore, which says where it keeps tokens: in dir,
+// one file per key, mode 0600.
 type fileStore struct {
 	*auth.FileStore
 	dir string
@@ -190,32 +189,6 @@ func (f *fileStore) Where() string {
 }
 
 func (f *fileStore) Name() string { return f.dir }
-
-// Delete removes the token's file. auth.FileStore has no Delete; its
-// files are named <key>.token.json.
-func (f *fileStore) Delete(_ context.Context, key string) error {
-	if !fileKeyOK(key) {
-		return fmt.Errorf("file store: %q is not a key it keeps", key)
-	}
-	err := os.Remove(filepath.Join(f.dir, key+".token.json"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
-// fileKeyOK reports whether auth.FileStore accepts key.
-func fileKeyOK(key string) bool {
-	if key == "" || len(key) > 128 || key == "." || key == ".." {
-		return false
-	}
-	for _, r := range key {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
 
 // tokenDir is the fallback's directory: complykit/tokens in the user's
 // cache directory, or "" if there is none.
