@@ -15,6 +15,7 @@ import (
 	"github.com/complykit/complykit-go/auth"
 	"github.com/complykit/complykit-go/cloudcompliapi"
 	"github.com/complykit/complykit-go/cloudcompliapi/cloudcomplitest"
+	"github.com/complykit/complykit-go/fake"
 	"github.com/complykit/complykit-go/firstamlapi"
 	"github.com/complykit/complykit-go/firstamlapi/firstamltest"
 	"github.com/complykit/complykit-go/internal/fakeserver"
@@ -138,21 +139,21 @@ type fault struct {
 
 func scripted(f fakeserver.Fault, n int) func(context.Context, *subject) error {
 	return func(ctx context.Context, s *subject) error {
-		s.fake.Script(fakeserver.APICalls, n, f)
+		s.fake.Script(fake.APICalls, n, f)
 		return s.call(ctx)
 	}
 }
 
 var faults = []fault{
-	{"429 with Retry-After", scripted(fakeserver.TooManyRequests("0"), 1)},
-	{"500", scripted(fakeserver.Status(500), 1)},
-	{"502", scripted(fakeserver.Status(502), 1)},
-	{"503", scripted(fakeserver.Status(503), 1)},
-	{"HTML instead of JSON", scripted(fakeserver.HTML(200), 1)},
-	{"truncated JSON", scripted(fakeserver.Malformed(), 1)},
+	{"429 with Retry-After", scripted(fake.TooManyRequests("0"), 1)},
+	{"500", scripted(fake.Status(500), 1)},
+	{"502", scripted(fake.Status(502), 1)},
+	{"503", scripted(fake.Status(503), 1)},
+	{"HTML instead of JSON", scripted(fake.HTML(200), 1)},
+	{"truncated JSON", scripted(fake.Malformed(), 1)},
 	{"10 MiB body", scripted(fakeserver.Fault{Status: 200, Body: `"` + strings.Repeat("x", 10<<20) + `"`}, 1)},
 	{"wrong Content-Type", scripted(fakeserver.Fault{Status: 200, ContentType: "text/plain", Body: `{"data":{}}`}, 1)},
-	{"reset mid-body", scripted(fakeserver.Reset(), 1)},
+	{"reset mid-body", scripted(fake.Reset(), 1)},
 	{"slow body past the timeout", scripted(fakeserver.Fault{Status: 200, Body: `{"data":{"x":"` + strings.Repeat("y", 4096) + `"}}`, StallBody: 2 * faultClientTimeout}, 1)},
 	{"expired token", func(ctx context.Context, s *subject) error {
 		s.clock.Advance(s.lifetime + time.Minute) // the server's clock: the client still thinks it is valid
@@ -199,7 +200,7 @@ func TestFaultMatrix(t *testing.T) {
 			err := f.run(ctx, s)
 			took := time.Since(start)
 			cancel()
-			s.fake.ClearScript(fakeserver.APICalls)
+			s.fake.ClearScript(fake.APICalls)
 			if took > 2*faultClientTimeout+5*time.Second {
 				t.Errorf("%s / %s: took %v: a hang", s.name, f.name, took)
 			}

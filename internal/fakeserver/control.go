@@ -268,7 +268,7 @@ func parseFault(body []byte) (Target, int, Fault, error) {
 	if err := DecodeJSON(body, &in); err != nil {
 		return 0, 0, Fault{}, err
 	}
-	target, times := APICalls, 1
+	target, times := fake.APICalls, 1
 	if in.Target != nil {
 		target = *in.Target
 	}
@@ -380,14 +380,14 @@ func (s *Server) controlScript(_ *http.Request, body []byte) (any, error) {
 }
 
 func (s *Server) controlPending(*http.Request, []byte) (any, error) {
-	return map[string]any{"api": showFaults(s.Pending(APICalls)), "token": showFaults(s.Pending(TokenCalls))}, nil
+	return map[string]any{"api": showFaults(s.Pending(fake.APICalls)), "token": showFaults(s.Pending(fake.TokenCalls))}, nil
 }
 
 // queryTarget reads ?target=; without one, both targets.
 func queryTarget(r *http.Request) ([]Target, error) {
 	v := r.URL.Query().Get("target")
 	if v == "" {
-		return []Target{APICalls, TokenCalls}, nil
+		return []Target{fake.APICalls, fake.TokenCalls}, nil
 	}
 	var t Target
 	if err := t.UnmarshalText([]byte(v)); err != nil {

@@ -32,9 +32,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// The shared types live in package fake, which documents them; these
-// aliases let the fakes' machinery (and this module's benchmarks) name
-// them as before.
+// The shared types live in package fake, which documents them, with the
+// faults and targets; these aliases let the fakes' machinery name them
+// briefly.
 type (
 	// Target is fake.Target.
 	Target = fake.Target
@@ -45,33 +45,6 @@ type (
 	// Clock is fake.Clock.
 	Clock = fake.Clock
 )
-
-// Targets of Script: fake.TokenCalls and fake.APICalls.
-const (
-	TokenCalls = fake.TokenCalls
-	APICalls   = fake.APICalls
-)
-
-// TooManyRequests is fake.TooManyRequests.
-func TooManyRequests(retryAfter string) Fault { return fake.TooManyRequests(retryAfter) }
-
-// Status is fake.Status.
-func Status(code int) Fault { return fake.Status(code) }
-
-// Malformed is fake.Malformed.
-func Malformed() Fault { return fake.Malformed() }
-
-// HTML is fake.HTML.
-func HTML(code int) Fault { return fake.HTML(code) }
-
-// Slow is fake.Slow.
-func Slow(d time.Duration) Fault { return fake.Slow(d) }
-
-// Reset is fake.Reset.
-func Reset() Fault { return fake.Reset() }
-
-// NewClock is fake.NewClock.
-func NewClock(start time.Time) *Clock { return fake.NewClock(start) }
 
 // Config describes one provider's fake.
 type Config struct {
@@ -352,9 +325,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer rec.onStatus()
 	w.Header().Set("X-Request-Id", "req-"+strconv.FormatInt(s.reqSeq.Add(1), 10))
-	target := APICalls
+	target := fake.APICalls
 	if isToken {
-		target = TokenCalls
+		target = fake.TokenCalls
 		s.tokenCalls.Add(1)
 	} else {
 		s.apiCalls.Add(1)
