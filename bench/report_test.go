@@ -104,7 +104,7 @@ func firstDiff(a, b string) string {
 // report holds the raw outputs of one bench/run.sh.
 type report struct {
 	env                                         []string // env.txt, "key: value" lines
-	peers, alternating, sizes, tokenpath, storm results
+	peers, alternating, sizes, telemetry, tokenpath, storm results
 	errs                                        []string
 }
 
@@ -119,7 +119,7 @@ func loadReport(dir string) (*report, error) {
 		r.env = append(r.env, sc.Text())
 	}
 	f.Close()
-	for name, dst := range map[string]*results{"peers": &r.peers, "alternating": &r.alternating, "sizes": &r.sizes, "tokenpath": &r.tokenpath, "storm": &r.storm} {
+	for name, dst := range map[string]*results{"peers": &r.peers, "alternating": &r.alternating, "sizes": &r.sizes, "telemetry": &r.telemetry, "tokenpath": &r.tokenpath, "storm": &r.storm} {
 		res, err := readResults(filepath.Join(dir, name+".txt"))
 		if err != nil {
 			return nil, err
@@ -300,6 +300,7 @@ func (r *report) sections() (map[string]string, error) {
 		"sizes":        r.sizesSection(),
 		"tokenpath":    r.tokenPathSection(),
 		"storm":        r.stormSection(),
+		"telemetry":    r.telemetrySection(),
 		"claims":       r.claims(),
 		"readme-table": r.readmeTable(),
 	}
@@ -623,6 +624,37 @@ func (r *report) stormSection() string {
 	return b.String()
 }
 
+// telemetryImpls are BenchmarkTelemetryCost's settings, in run.sh's order.
+var telemetryImpls = []string{"noop", "sdk-traces", "sdk-traces-and-metrics"}
+
+var telemetryLabels = map[string]string{
+	"noop":                   "no SDK (the global no-op providers)",
+	"sdk-traces":             "SDK tracer, every span recorded",
+	"sdk-traces-and-metrics": "SDK tracer and meter",
+}
+
+// telemetrySection: what a typed call costs without an OpenTelemetry SDK
+// and with one, against the same call with no SDK.
+func (r *report) telemetrySection() string {
+	var b strings.Builder
+	b.WriteString("| telemetry | allocs/op | B/op | time/op | time against no SDK (paired) |\n")
+	b.WriteString("|---|---|---|---|---|\n")
+	n := 0
+	for _, t := range telemetryImpls {
+		name := "TelemetryCost/telemetry=" + t
+		a := r.get(r.telemetry, name, "allocs/op")
+		n = a.n
+		ratio := "1.00x"
+		if t != "noop" {
+			_, ratio = r.ratio(r.telemetry, name, "TelemetryCost/telemetry=noop", "ns/op")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", telemetryLabels[t], num(a.center),
+			bytesStr(r.get(r.telemetry, name, "B/op").center), dur(r.get(r.telemetry, name, "ns/op").center), ratio)
+	}
+	fmt.Fprintf(&b, "\n`BenchmarkTelemetryCost` (stennapi.ListCompanies in process, body `stenn`), medians of %d rounds.\n", n)
+	return b.String()
+}
+
 // claims: one sentence per claim, each figure from the outputs.
 func (r *report) claims() string {
 	var b strings.Builder
@@ -796,7 +828,7 @@ func TestRunScriptContenders(t *testing.T) {
 	for _, c := range contenders {
 		peers = append(peers, c.name)
 	}
-	for name, want := range map[string][]string{"PEERS": peers, "SIZES": sizeImpls, "TOKENPATH": tp, "STORM": stormImpls} {
+	for name, want := range map[string][]string{"PEERS": peers, "SIZES": sizeImpls, "TOKENPATH": tp, "STORM": stormImpls, "TELEMETRY": telemetryImpls} {
 		m := regexp.MustCompile(`(?m)^` + name + `=\(([^)]*)\)$`).FindSubmatch(script)
 		if m == nil {
 			t.Errorf("run.sh sets no %s", name)

@@ -44,6 +44,7 @@ PEERS=(raw rawpool xoauth2 oapicodegen complykit)
 SIZES=(raw rawpool complykit)
 TOKENPATH=(raw xoauth2 xoauth2-default complykit)
 STORM=(xoauth2 complykit)
+TELEMETRY=(noop sdk-traces sdk-traces-and-metrics)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -86,6 +87,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for impl in "${SIZES[@]}"; do
 		run sizes.txt "^BenchmarkListCompaniesSize\$/^impl=$impl\$" "$BENCHTIME"
 	done
+	for t in "${TELEMETRY[@]}"; do
+		run telemetry.txt "^BenchmarkTelemetryCost\$/^telemetry=$t\$" "$BENCHTIME"
+	done
 done
 
 export COMPLYKIT_TOKENPATH_SECONDS=$TOKEN_SECONDS
@@ -103,20 +107,21 @@ echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 echo "took: $(( ($(date +%s) - started + 30) / 60 )) min" >>"$tmp/env.txt"
 
 mkdir -p "$OUT"
-for f in env peers alternating sizes tokenpath storm; do
+for f in env peers alternating sizes telemetry tokenpath storm; do
 	cp "$tmp/$f.txt" "$OUT/$f.txt"
 done
 for f in peers sizes tokenpath storm; do
 	"${BENCHSTAT[@]}" -col /impl "$OUT/$f.txt" >"$OUT/$f.benchstat.txt"
 done
 "${BENCHSTAT[@]}" "$OUT/alternating.txt" >"$OUT/alternating.benchstat.txt"
+"${BENCHSTAT[@]}" -col /telemetry "$OUT/telemetry.txt" >"$OUT/telemetry.benchstat.txt"
 
 if [ "$OUT" = docs/bench ]; then
 	echo "== docs/benchmarks.md and README.md from the raw outputs"
 	go test ./bench -run '^TestBenchmarkDocs$' -count 1 -update
 fi
 
-for f in peers alternating sizes tokenpath storm; do
+for f in peers alternating sizes telemetry tokenpath storm; do
 	echo
 	echo "== $OUT/$f.benchstat.txt"
 	cat "$OUT/$f.benchstat.txt"
