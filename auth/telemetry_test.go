@@ -3,9 +3,11 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -73,5 +75,57 @@ func TestStoreErrorsAndLockWaitsAreMeasured(t *testing.T) {
 	}
 	if lockWaits != 1 || lockSum < 0.03 {
 		t.Errorf("%d lock waits totalling %.3fs; want one of at least 30 ms", lockWaits, lockSum)
+	}
+}
+
+// staticResponder answers every request with the same 200, allocating
+// only the response, as a transport that costs little does.
+type staticResponder struct{}
+
+func (staticResponder) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+}
+
+// Without an SDK (the global providers are OpenTelemetry's defaults), a
+// client's telemetry allocates nothing: a call span and an attempt through
+// the Doer cost what a Doer with no Telemetry at all costs. This is what
+// the README's "cost a call nothing" means.
+func TestTelemetryWithoutSDKAllocatesNothing(t *testing.T) {
+	if _, ok := otel.GetTracerProvider().(interface{ Shutdown(context.Context) error }); ok {
+		t.Skip("a global SDK is installed")
+	}
+	cache, err := auth.NewCache(auth.StaticToken("static-token-for-allocs", time.Time{}), auth.CacheOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel, err := auth.NewTelemetry(auth.TelemetryOptions{Provider: "test", Flow: "static"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Transport: staticResponder{}}
+	newDoer := func(tel *auth.Telemetry) *auth.Doer {
+		d, err := auth.NewDoer(cache, auth.DoerOptions{BaseURL: "https://api.example.test", HTTPClient: hc, Telemetry: tel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	ctx := context.Background()
+	call := func(d *auth.Doer, tel *auth.Telemetry) func() {
+		req, _ := http.NewRequest(http.MethodGet, "https://api.example.test/v1/things", nil)
+		return func() {
+			ctx, cs := tel.StartCall(ctx, "list things", true)
+			resp, err := d.Do(req.WithContext(ctx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs.End(resp, nil)
+		}
+	}
+	without := testing.AllocsPerRun(200, call(newDoer(nil), nil))
+	with := testing.AllocsPerRun(200, call(newDoer(tel), tel))
+	t.Logf("allocations per call: no Telemetry %.0f, Telemetry without an SDK %.0f", without, with)
+	if with != without {
+		t.Errorf("telemetry without an SDK costs %.0f allocations per call; want 0", with-without)
 	}
 }

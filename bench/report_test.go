@@ -103,9 +103,9 @@ func firstDiff(a, b string) string {
 
 // report holds the raw outputs of one bench/run.sh.
 type report struct {
-	env                                         []string // env.txt, "key: value" lines
+	env                                                    []string // env.txt, "key: value" lines
 	peers, alternating, sizes, telemetry, tokenpath, storm results
-	errs                                        []string
+	errs                                                   []string
 }
 
 func loadReport(dir string) (*report, error) {
