@@ -787,7 +787,7 @@ func (r *report) readmeTable() string {
 		b.WriteString(" " + cell + " |")
 	}
 	for _, life := range []int{3, 12} {
-		fmt.Fprintf(&b, "\n| calls over 100 ms per %s run, median (range), and rollovers: 32 workers, %d s tokens, 200 ms token endpoint |", tokenRunLength(r.envValue("rounds")), life)
+		fmt.Fprintf(&b, "\n| calls over 100 ms per %s run, median (range where the runs differ), and rollovers: 32 workers, %d s tokens, 200 ms token endpoint |", tokenRunLength(r.envValue("rounds")), life)
 		for _, impl := range peerImpls {
 			cell := "-"
 			switch impl {
