@@ -160,8 +160,7 @@ type Cache struct {
 
 type entry struct {
 	tok       *oauth2.Token
-	bearer    string   // "Bearer " + access token, built once per token
-	authz     []string // the Authorization header's value, shared by every request
+	authz     []string // the Authorization header: "Bearer " + access token, built once per token and shared by every request
 	refreshAt time.Time
 	blockAt   time.Time
 	fetch     trace.SpanContext // the span of the fetch that obtained tok
@@ -366,7 +365,7 @@ func (c *Cache) startLocked(background bool) *call {
 	if c.inflight != nil {
 		return c.inflight
 	}
-	cl := &call{done: make(chan struct{}), ctx: context.Background(), start: time.Now()}
+	cl := &call{done: make(chan struct{}), start: time.Now()}
 	// Linked to the fetch of the newest token, even when a 401 dropped it.
 	cl.ctx, cl.span = c.tel.startFetch(background, c.lastFetch)
 	c.inflight = cl
@@ -573,8 +572,7 @@ func (c *Cache) normalize(tok, last *oauth2.Token) *oauth2.Token {
 }
 
 func (c *Cache) newEntry(tok *oauth2.Token) *entry {
-	e := &entry{tok: tok, bearer: "Bearer " + tok.AccessToken}
-	e.authz = []string{e.bearer}
+	e := &entry{tok: tok, authz: []string{"Bearer " + tok.AccessToken}}
 	if tok.Expiry.IsZero() {
 		far := time.Unix(1<<62, 0)
 		e.refreshAt, e.blockAt = far, far

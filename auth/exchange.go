@@ -288,7 +288,7 @@ func (e *endpoint) postOnce(ctx context.Context, grant, body string) (*oauth2.To
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	e.tel.injectToken(ctx, req.Header) // only when the client asked
+	e.tel.InjectTokenRequest(ctx, req.Header) // only when the client asked
 	if e.authStyle == oauth2.AuthStyleInHeader {
 		req.SetBasicAuth(url.QueryEscape(e.clientID), url.QueryEscape(e.secret))
 	}

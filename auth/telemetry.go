@@ -172,7 +172,6 @@ func NewTelemetry(o TelemetryOptions) (*Telemetry, error) {
 
 var (
 	clientKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
-	zeroWait   = 0.0
 	// noSDK is the global TracerProvider before an application installs
 	// one (otel.SetTracerProvider replaces what GetTracerProvider returns):
 	// while it is still the global one, a span would record nothing, and
@@ -206,14 +205,7 @@ type callStateKey struct{}
 // countAttempts asks for the count even when the span records nothing
 // (for a caller that wants the response's metadata).
 func (t *Telemetry) StartCall(ctx context.Context, name string, countAttempts bool) (context.Context, CallSpan) {
-	if t == nil {
-		if countAttempts {
-			st := &callState{}
-			return context.WithValue(ctx, callStateKey{}, st), CallSpan{state: st}
-		}
-		return ctx, CallSpan{}
-	}
-	if !t.tracing() {
+	if t == nil || !t.tracing() {
 		if countAttempts {
 			st := &callState{}
 			return context.WithValue(ctx, callStateKey{}, st), CallSpan{state: st}
@@ -424,10 +416,6 @@ func (t *Telemetry) tokenWaited(ctx context.Context, d time.Duration) {
 	if t == nil || !t.tokenWait.Enabled(ctx) {
 		return
 	}
-	if d == 0 {
-		t.tokenWait.Record(ctx, zeroWait, t.waitOpts...)
-		return
-	}
 	t.tokenWait.Record(ctx, d.Seconds(), t.waitOpts...)
 }
 
@@ -516,17 +504,14 @@ func (t *Telemetry) lockWaited(d time.Duration) {
 	}
 }
 
-// injectToken adds W3C trace context to a token request when the client
-// asked for it (PropagateToTokenRequests).
-func (t *Telemetry) injectToken(ctx context.Context, h http.Header) {
+// InjectTokenRequest adds W3C trace context to a token request when the
+// client asked for it (PropagateToTokenRequests): the auth flows' requests,
+// and those a provider builds itself (First AML's).
+func (t *Telemetry) InjectTokenRequest(ctx context.Context, h http.Header) {
 	if t != nil && t.tokenPropagation {
 		t.propagator.Inject(ctx, propagation.HeaderCarrier(h))
 	}
 }
-
-// InjectTokenRequest adds W3C trace context to a token request that a
-// provider builds itself (First AML's), when the client asked for it.
-func (t *Telemetry) InjectTokenRequest(ctx context.Context, h http.Header) { t.injectToken(ctx, h) }
 
 func (t Telemetry) safe() Safe {
 	return Safe{Type: "auth.Telemetry", Fields: []SafeField{Public("Provider", t.provider.Value.AsString()), Public("Flow", t.flow.Value.AsString())}}

@@ -735,71 +735,50 @@ func (r *report) roundValue(impl string, life, round int) float64 {
 
 func (r *report) readmeTable() string {
 	var b strings.Builder
-	a := func(impl, client string) float64 {
-		return r.get(r.peers, remote(impl, client, "stenn"), "allocs/op").center
-	}
-	by := func(impl string) float64 { return r.get(r.peers, remote(impl, "timeout", "stenn"), "B/op").center }
-	t := func(impl string) float64 { return r.altRatio(impl, "rawpool").center }
-	b.WriteString("| | raw net/http | raw, pooled buffer (the floor) | x/oauth2 | oapi-codegen | complykit (stennapi, everything included) |\n")
-	b.WriteString("|---|---|---|---|---|---|\n")
-	b.WriteString("| allocs per call, client only, 30 s Timeout client |")
-	for _, impl := range peerImpls {
-		cell := num(a(impl, "timeout"))
-		if impl == "complykit" {
-			cell = "**" + cell + "**"
-		}
-		b.WriteString(" " + cell + " |")
-	}
-	b.WriteString("\n| the same, no client Timeout |")
-	for _, impl := range peerImpls {
-		cell := num(a(impl, "bare"))
-		if impl == "complykit" {
-			cell = "**" + cell + "**"
-		}
-		b.WriteString(" " + cell + " |")
-	}
-	b.WriteString("\n| bytes per call, client only |")
-	for _, impl := range peerImpls {
-		cell := bytesStr(by(impl))
-		if impl == "complykit" {
-			cell = "**" + cell + "**"
-		}
-		b.WriteString(" " + cell + " |")
-	}
-	b.WriteString("\n| client time, no network (serial), against the floor |")
-	for _, impl := range peerImpls {
-		cell := fmt.Sprintf("%.2fx", t(impl))
-		if impl == "complykit" {
-			cell = "**" + cell + "**"
-		}
-		b.WriteString(" " + cell + " |")
-	}
-	big := sizes[len(sizes)-1]
-	b.WriteString("\n| bytes per call, " + num(float64(big)) + " companies, chunked |")
-	for _, impl := range peerImpls {
-		cell := "-"
-		if impl == "raw" || impl == "rawpool" || impl == "complykit" {
-			cell = bytesStr(r.get(r.sizes, sizeName(impl, big, "chunked"), "B/op").center)
-		}
-		if impl == "complykit" {
-			cell = "**" + cell + "**"
-		}
-		b.WriteString(" " + cell + " |")
-	}
-	for _, life := range []int{3, 12} {
-		fmt.Fprintf(&b, "\n| calls over 100 ms per %s run, median (range where the runs differ), and rollovers: 32 workers, %d s tokens, 200 ms token endpoint |", tokenRunLength(r.envValue("rounds")), life)
+	// row writes one line of the table: label, then each peer's cell,
+	// complykit's in bold.
+	row := func(label string, cell func(impl string) string) {
+		b.WriteString("\n| " + label + " |")
 		for _, impl := range peerImpls {
-			cell := "-"
+			c := cell(impl)
+			if impl == "complykit" {
+				c = "**" + c + "**"
+			}
+			b.WriteString(" " + c + " |")
+		}
+	}
+	allocs := func(client string) func(string) string {
+		return func(impl string) string {
+			return num(r.get(r.peers, remote(impl, client, "stenn"), "allocs/op").center)
+		}
+	}
+	b.WriteString("| | raw net/http | raw, pooled buffer (the floor) | x/oauth2 | oapi-codegen | complykit (stennapi, everything included) |\n")
+	b.WriteString("|---|---|---|---|---|---|")
+	row("allocs per call, client only, 30 s Timeout client", allocs("timeout"))
+	row("the same, no client Timeout", allocs("bare"))
+	row("bytes per call, client only", func(impl string) string {
+		return bytesStr(r.get(r.peers, remote(impl, "timeout", "stenn"), "B/op").center)
+	})
+	row("client time, no network (serial), against the floor", func(impl string) string {
+		return fmt.Sprintf("%.2fx", r.altRatio(impl, "rawpool").center)
+	})
+	big := sizes[len(sizes)-1]
+	row("bytes per call, "+num(float64(big))+" companies, chunked", func(impl string) string {
+		switch impl {
+		case "raw", "rawpool", "complykit":
+			return bytesStr(r.get(r.sizes, sizeName(impl, big, "chunked"), "B/op").center)
+		}
+		return "-"
+	})
+	for _, life := range []int{3, 12} {
+		row(fmt.Sprintf("calls over 100 ms per %s run, median (range where the runs differ), and rollovers: 32 workers, %d s tokens, 200 ms token endpoint", tokenRunLength(r.envValue("rounds")), life), func(impl string) string {
 			switch impl {
 			case "raw", "xoauth2", "complykit":
 				name := tokenName(impl, life)
-				cell = fmt.Sprintf("%s, %s rollovers", medSpan(r.get(r.tokenpath, name, "over-100ms")), span(r.get(r.tokenpath, name, "rollovers")))
+				return fmt.Sprintf("%s, %s rollovers", medSpan(r.get(r.tokenpath, name, "over-100ms")), span(r.get(r.tokenpath, name, "rollovers")))
 			}
-			if impl == "complykit" {
-				cell = "**" + cell + "**"
-			}
-			b.WriteString(" " + cell + " |")
-		}
+			return "-"
+		})
 	}
 	b.WriteString("\n")
 	return b.String()

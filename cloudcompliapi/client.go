@@ -232,8 +232,22 @@ type sender func(ctx context.Context, eds ...cloudcompli.RequestEditorFn) (*http
 
 // call sends one operation through the generated client and decodes a 2xx
 // JSON answer into a T; a JSON null is refused as a contract violation.
-func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (_ T, err error) {
-	var out *T
+func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (T, error) {
+	return exchange(ctx, c, op, opts, send, func(resp *http.Response) (T, error) {
+		var out *T
+		if err := apiclient.DecodeJSON(resp, c.maxBody, &out); err != nil {
+			return *new(T), bodyError(op, resp, err, c.red)
+		}
+		if out == nil {
+			return *new(T), contractError(op, resp, "response is null, not "+what[T](), c.red)
+		}
+		return *out, nil
+	})
+}
+
+// exchange sends one operation with the call's options, inside the call's
+// span, and hands a 2xx answer to decode, whose errors are the call's.
+func exchange[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender, decode func(*http.Response) (T, error)) (_ T, err error) {
 	callOpts, err := apiclient.ApplyCall("cloudcompliapi", nil, opts)
 	if err != nil {
 		return *new(T), &argError{op, err.Error()}
@@ -251,13 +265,7 @@ func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOp
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return *new(T), newError(op, resp, c.red)
 	}
-	if err := apiclient.DecodeJSON(resp, c.maxBody, &out); err != nil {
-		return *new(T), bodyError(op, resp, err, c.red)
-	}
-	if out == nil {
-		return *new(T), contractError(op, resp, "response is null, not "+what[T](), c.red)
-	}
-	return *out, nil
+	return decode(resp)
 }
 
 // GetUser returns the user the token acts for (authorization code tokens)
@@ -273,28 +281,16 @@ func (c *Client) GetCompany(ctx context.Context, opts ...option.CallOption) (Com
 
 // ListProjects returns every project the token can see. CloudCompli
 // documents no pagination.
-func (c *Client) ListProjects(ctx context.Context, opts ...option.CallOption) (_ []Project, err error) {
+func (c *Client) ListProjects(ctx context.Context, opts ...option.CallOption) ([]Project, error) {
 	const op = "list projects"
-	callOpts, err := apiclient.ApplyCall("cloudcompliapi", nil, opts)
-	if err != nil {
-		return nil, &argError{op, err.Error()}
-	}
-	ctx, span := apiclient.StartCall(ctx, c.tel, op, &callOpts)
-	var resp *http.Response
-	defer func() { apiclient.EndCall(span, &callOpts, resp, err, c.red) }()
-	resp, err = c.listProjects(ctx, apiclient.Editors[cloudcompli.RequestEditorFn](callOpts.Editors)...)
-	if err != nil {
-		return nil, fmt.Errorf("cloudcompliapi: %s: %w", op, c.red.Error(err))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newError(op, resp, c.red)
-	}
-	// A long list is decoded project by project from the network.
-	out, err := apiclient.DecodeArray[Project](resp, c.maxBody)
-	if err != nil {
-		return nil, bodyError(op, resp, err, c.red)
-	}
-	return out, nil
+	return exchange(ctx, c, op, opts, c.listProjects, func(resp *http.Response) ([]Project, error) {
+		// A long list is decoded project by project from the network.
+		out, err := apiclient.DecodeArray[Project](resp, c.maxBody)
+		if err != nil {
+			return nil, bodyError(op, resp, err, c.red)
+		}
+		return out, nil
+	})
 }
 
 // GetClassification returns a classification (a project's
@@ -454,7 +450,7 @@ func (c *Client) Doer() *auth.Doer { return c.doer }
 func (c *Client) HTTPClient() *http.Client { return c.doer.Client() }
 
 // BaseURL returns the instance URL in use (without a trailing slash);
-// the API lives under BaseURL()+"/api/v2".
+// the token, authorize and API paths of specs/cloudcompli.yaml are appended to it.
 func (c *Client) BaseURL() string { return c.baseURL }
 
 // Token returns the current access token, fetching one if needed; the CLI

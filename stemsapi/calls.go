@@ -106,7 +106,24 @@ type sender func(ctx context.Context, eds ...stems.RequestEditorFn) (*http.Respo
 
 // call sends one operation through the generated client and decodes a 2xx
 // answer into a T.
-func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (out T, err error) {
+func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (T, error) {
+	return exchange(ctx, c, op, opts, send, func(resp *http.Response) (out T, err error) {
+		err = apiclient.DecodeJSON(resp, c.maxBody, &out)
+		return out, err
+	})
+}
+
+// list is call for an operation answering a JSON array: a long one is
+// decoded element by element from the network (apiclient.DecodeArray).
+func list[E any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) ([]E, error) {
+	return exchange(ctx, c, op, opts, send, func(resp *http.Response) ([]E, error) {
+		return apiclient.DecodeArray[E](resp, c.maxBody)
+	})
+}
+
+// exchange sends one operation with the client's editors and the call's
+// options, inside the call's span, and decodes a 2xx answer with decode.
+func exchange[T any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender, decode func(*http.Response) (T, error)) (out T, err error) {
 	eds, callOpts, company, err := c.editors(op, opts)
 	if err != nil {
 		return out, err
@@ -124,35 +141,8 @@ func call[T any](ctx context.Context, c *Client, op string, opts []option.CallOp
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return out, newError(op, resp, c.red)
 	}
-	if err := apiclient.DecodeJSON(resp, c.maxBody, &out); err != nil {
+	if out, err = decode(resp); err != nil {
 		return out, bodyError(op, resp, err, c.red)
-	}
-	return out, nil
-}
-
-// list is call for an operation answering a JSON array: a long one is
-// decoded element by element from the network (apiclient.DecodeArray).
-func list[E any](ctx context.Context, c *Client, op string, opts []option.CallOption, send sender) (_ []E, err error) {
-	eds, callOpts, company, err := c.editors(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	ctx, span := apiclient.StartCall(ctx, c.tel, op, &callOpts)
-	if span.Recording() {
-		span.SetAttributes(attrCompany.String(company))
-	}
-	var resp *http.Response
-	defer func() { apiclient.EndCall(span, &callOpts, resp, err, c.red) }()
-	resp, err = send(ctx, eds...)
-	if err != nil {
-		return nil, fmt.Errorf("stemsapi: %s: %w", op, c.red.Error(err))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newError(op, resp, c.red)
-	}
-	out, err := apiclient.DecodeArray[E](resp, c.maxBody)
-	if err != nil {
-		return nil, bodyError(op, resp, err, c.red)
 	}
 	return out, nil
 }
