@@ -16,12 +16,10 @@ import (
 
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func get(t *testing.T, rawURL, token string) (int, http.Header, string) {
+// do sends req without following redirects, as a test of the fake's
+// answers wants, and returns the status, headers and body.
+func do(t *testing.T, req *http.Request) (int, http.Header, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, rawURL, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
 	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +27,15 @@ func get(t *testing.T, rawURL, token string) (int, http.Header, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, string(b)
+}
+
+func get(t *testing.T, rawURL, token string) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, rawURL, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return do(t, req)
 }
 
 func postForm(t *testing.T, rawURL string, form url.Values) (int, map[string]any) {
@@ -75,13 +82,7 @@ func submit(t *testing.T, srv *cloudcomplitest.Server, page, username, password,
 	form := url.Values{"request": {m[1]}, "username": {username}, "password": {password}, "consent": {button}}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/__complykit/signin", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := noRedirects.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(b)
+	return do(t, req)
 }
 
 func TestAuthorizeSignInPage(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,16 +259,13 @@ func TestTypoSuggestions(t *testing.T) {
 
 func TestEnvFallback(t *testing.T) {
 	srv := stenntest.NewServer(t)
-	env := map[string]string{
-		"COMPLYKIT_STENN_CLIENT_ID":     srv.ClientID,
-		"COMPLYKIT_STENN_CLIENT_SECRET": srv.ClientSecret,
-		"COMPLYKIT_STENN_BASE_URL":      srv.URL,
-		"COMPLYKIT_STENN_OUTPUT":        "text",
-		"COMPLYKIT_STENN_NO_CACHE":      "true",
+	env := stennEnv(srv, map[string]string{
+		"COMPLYKIT_STENN_OUTPUT":   "text",
+		"COMPLYKIT_STENN_NO_CACHE": "true",
 		// --param and --body have none: one operation's would apply to all.
 		"COMPLYKIT_STENN_PARAM": "page=2",
 		"COMPLYKIT_STENN_BODY":  "/nonexistent",
-	}
+	})
 	r := cli(t, t.TempDir(), env, "call", "stenn", "list-companies")
 	if r.code != 0 || !strings.Contains(r.stdout, "Acme Supplies Ltd") || strings.HasPrefix(r.stdout, "{") {
 		t.Fatalf("env fallback (text output, no param): exit %d: %s%s", r.code, r.stdout, r.stderr)
@@ -351,11 +349,7 @@ func TestFirstAMLValidationErrorsExitNonZero(t *testing.T) {
 
 func TestOutputText(t *testing.T) {
 	srv := stenntest.NewServer(t)
-	env := map[string]string{
-		"COMPLYKIT_STENN_CLIENT_ID":     srv.ClientID,
-		"COMPLYKIT_STENN_CLIENT_SECRET": srv.ClientSecret,
-		"COMPLYKIT_STENN_BASE_URL":      srv.URL,
-	}
+	env := stennEnv(srv)
 	r := cli(t, t.TempDir(), env, "call", "stenn", "list-companies", "--no-cache", "-o", "text")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -380,4 +374,18 @@ func TestOutputText(t *testing.T) {
 	if r.stdout == cli(t, t.TempDir(), env, "call", "stenn", "list-companies", "--no-cache").stdout {
 		t.Error("text and json output are the same")
 	}
+}
+
+// stennEnv is the environment that points the CLI's stenn commands at
+// srv with its credentials, plus extra.
+func stennEnv(srv *stenntest.Server, extra ...map[string]string) map[string]string {
+	env := map[string]string{
+		"COMPLYKIT_STENN_CLIENT_ID":     srv.ClientID,
+		"COMPLYKIT_STENN_CLIENT_SECRET": srv.ClientSecret,
+		"COMPLYKIT_STENN_BASE_URL":      srv.URL,
+	}
+	for _, m := range extra {
+		maps.Copy(env, m)
+	}
+	return env
 }

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cli/browser"
@@ -351,8 +352,7 @@ func (a *app) runLogin(ctx context.Context, p *provider, o *options) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	done := make(chan error, 1)
-	var finished sync.Mutex
-	var once bool
+	var answered atomic.Bool // the first callback with this sign-in's state wins
 	var user string
 	out := &lockedWriter{w: a.stderr}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -379,14 +379,10 @@ func (a *app) runLogin(ctx context.Context, p *provider, o *options) error {
 				"This is not the answer to the sign-in complykit login is waiting for ("+oneLine(err.Error())+"). Go back to the terminal, or start again.")
 			return
 		}
-		finished.Lock()
-		if once {
-			finished.Unlock()
+		if !answered.CompareAndSwap(false, true) {
 			callbackPage(w, http.StatusConflict, "Already answered", "complykit login already has its answer; you can close this window.")
 			return
 		}
-		once = true
-		finished.Unlock()
 		if refused != nil {
 			callbackPage(w, http.StatusForbidden, "Sign-in refused", "The sign-in was refused: "+refused.Code+". Go back to the terminal.")
 			done <- &authFailure{p.name + ": login: " + oneLine(refused.Error())}

@@ -58,12 +58,9 @@ func TestWaitingForTheTokenEndpoint(t *testing.T) {
 
 func TestWaitingForTheAPI(t *testing.T) {
 	srv := stenntest.NewServer(t)
-	env := map[string]string{
-		"COMPLYKIT_STENN_CLIENT_ID":     srv.ClientID,
-		"COMPLYKIT_STENN_CLIENT_SECRET": srv.ClientSecret,
-		"COMPLYKIT_STENN_BASE_URL":      srv.URL,
-		"COMPLYKIT_STENN_NO_CACHE":      "1",
-	}
+	env := stennEnv(srv, map[string]string{
+		"COMPLYKIT_STENN_NO_CACHE": "1",
+	})
 	// A quick call says nothing.
 	r := cli(t, t.TempDir(), env, "call", "stenn", "list-companies")
 	if r.code != 0 || r.stderr != "" {

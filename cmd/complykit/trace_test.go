@@ -16,12 +16,9 @@ import (
 // prints every span as JSON. Neither prints a secret or a token.
 func TestTraceShowsWhereTheTimeWent(t *testing.T) {
 	srv := stenntest.NewServer(t)
-	env := map[string]string{
-		"COMPLYKIT_STENN_CLIENT_ID":     srv.ClientID,
-		"COMPLYKIT_STENN_CLIENT_SECRET": srv.ClientSecret,
-		"COMPLYKIT_STENN_BASE_URL":      srv.URL,
-		"COMPLYKIT_STENN_NO_CACHE":      "1",
-	}
+	env := stennEnv(srv, map[string]string{
+		"COMPLYKIT_STENN_NO_CACHE": "1",
+	})
 	srv.Script(stenntest.TokenCalls, 1, stenntest.Slow(200*time.Millisecond))
 	srv.Script(stenntest.APICalls, 1, stenntest.TooManyRequests("0"))
 	r := cli(t, t.TempDir(), env, "call", "stenn", "list-companies", "--trace")
